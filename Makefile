@@ -1,0 +1,73 @@
+# The table of contents: each recipe calls one layer's own tool.
+#   make bench   the main job: local hosts up, deploy and bench both modes, report, hosts down
+#   make test    lint and the test suite (what CI runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+WHEELHOUSE := build/wheelhouse
+APT_PACKAGES := openssh-server openssh-client apache2-utils wrk iproute2 procps rsync
+MODE ?= asgi
+PORT ?= 8000
+
+.PHONY: help setup system-packages venv wheelhouse bench test lint fmt serve clean-hosts clean
+
+help: ## List the recipes
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: system-packages venv wheelhouse ## Install what the project needs (idempotent)
+
+system-packages: ## Debian packages the hosts and the runner use (as root)
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make setup: Debian packages missing:$$missing; run as root or install them" >&2; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+venv: $(BIN)/.installed ## The controller's virtualenv from requirements/controller.lock
+
+$(BIN)/.installed: requirements/controller.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements/controller.lock
+	@touch $@
+
+wheelhouse: $(WHEELHOUSE)/.built ## Wheels for the hosts (they reach no registry)
+
+$(WHEELHOUSE)/.built: requirements/app.lock $(BIN)/.installed
+	@mkdir -p $(WHEELHOUSE)
+	$(BIN)/pip download -q -r requirements/app.lock -d $(WHEELHOUSE) \
+	  --only-binary=:all: --python-version 3.11 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any
+	$(BIN)/pip download -q -d $(WHEELHOUSE) --only-binary=:all: --python-version 3.11 pip setuptools wheel
+	@touch $@
+
+bench: setup ## The main job on the local default (hosts up, compare both modes, report, hosts down)
+	$(BIN)/python -m runner.mainjob $(ARGS)
+
+test: setup lint ## Lint and run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff, terraform fmt, ansible-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	terraform fmt -check -recursive infra
+	cd playbooks && ../$(BIN)/ansible-lint --offline --profile production .
+
+fmt: venv ## Format Python and HCL in place
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	terraform fmt -recursive infra
+
+serve: venv ## Serve the app here in the foreground: make serve MODE=asgi PORT=8000
+	cd app && BENCH_MODE=$(MODE) ../$(BIN)/python -m benchsite.serving --host 127.0.0.1 --port $(PORT) --migrate --exec
+
+clean-hosts: ## Remove every local host of the project, whatever state Terraform is in
+	infra/local/scripts/clean-hosts.sh
+
+clean: clean-hosts ## Remove build output (keeps results/)
+	rm -rf build
