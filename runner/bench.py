@@ -1,0 +1,441 @@
+"""The measuring loop behind `fab bench`: validate the target, then per scenario and
+concurrency level a primer, a warm-up and R repetitions of ab on every load generator at
+once, with CPU sampled around each, every raw file pulled back, and every sample stored
+the moment it exists."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from runner.abcmd import ab_argv, split_load
+from runner.abparse import AbResult, merge_results, parse_ab_gnuplot_tsv, parse_ab_stdout
+from runner.inventory import Inventory
+from runner.model import Latency, Sample
+from runner.plan import Level, route
+from runner.remote import Remote, RemoteError, connect
+from runner.results import RunStore
+
+LOADGEN_SATURATED_PCT = 90.0
+EXPECTED_USERS = 1000
+
+
+class BenchAbort(Exception):
+    """The run cannot go on (the app failed its health check, a host vanished)."""
+
+
+@dataclass
+class BenchOptions:
+    """Everything one `fab bench` invocation measures, already checked."""
+
+    levels: list[Level]
+    view: str
+    repeat: int
+    keepalive: bool
+    timeout_s: int
+    primer_requests: int = 5
+    warmup: bool = True
+    command: str = ""
+
+
+@dataclass
+class Target:
+    """What the validation found on the app host: mode, serving config, page lengths."""
+
+    mode: str
+    serving: dict[str, Any]
+    health: dict[str, Any]
+    lengths: dict[str, int] = field(default_factory=dict)
+
+
+def git_commit() -> str:
+    """The controller's commit (with -dirty when the tree has changes)."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class Progress:
+    """One line on stderr: what runs now, how far, and the time left."""
+
+    def __init__(self, total_requests: int) -> None:
+        self.total = max(total_requests, 1)
+        self.done = 0
+        self.started = time.monotonic()
+
+    def show(self, label: str) -> None:
+        """Print the bar with `label` for the step about to run."""
+        frac = self.done / self.total
+        elapsed = time.monotonic() - self.started
+        left = elapsed / frac - elapsed if frac > 0 else 0.0
+        bar = "#" * int(frac * 20)
+        print(
+            f"[{bar:<20}] {frac:4.0%}  ~{left:4.0f}s left  {label}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def advance(self, requests: int) -> None:
+        """Count requests that are done."""
+        self.done += requests
+
+
+class Bench:
+    """One run against the hosts of an inventory, writing into a RunStore."""
+
+    def __init__(self, inventory: Inventory, store: RunStore, options: BenchOptions) -> None:
+        self.inventory = inventory
+        self.store = store
+        self.options = options
+        self.commit = git_commit()
+        self.app: Remote | None = None
+        self.loadgens: list[Remote] = []
+
+    # -- connections ------------------------------------------------------------------
+    def open(self) -> None:
+        """Connect to every host (each after the network-safety check)."""
+        self.app = connect(self.inventory.app)
+        self.loadgens = [connect(h) for h in self.inventory.loadgens]
+        for lg in self.loadgens:
+            lg.run("command -v ab", timeout=15)
+
+    def close(self) -> None:
+        """Close every connection."""
+        for remote in [self.app, *self.loadgens]:
+            if remote is not None:
+                remote.close()
+
+    # -- validation -------------------------------------------------------------------
+    def _get(self, path: str) -> dict[str, Any]:
+        return self.loadgens[0].probe("http", self.inventory.app_url(path), timeout=60)
+
+    def validate(self, paths: list[str]) -> Target:
+        """Refuse a wrong or broken app: health, mode, 1000 users, every path answering."""
+        health = self._get("/health/")
+        if "error" in health or health.get("status") != 200 or "json" not in health:
+            raise BenchAbort(
+                f"app at {self.inventory.app_url('/health/')} failed its health check "
+                f"({health.get('error') or health.get('status')}): deploy it first "
+                "(ansible-playbook playbooks/deploy.yml -e mode=asgi)"
+            )
+        body = health["json"]
+        if body.get("mode") not in ("asgi", "wsgi"):
+            raise BenchAbort(f"app reports mode {body.get('mode')!r}: not a harness app")
+        if body.get("users") != EXPECTED_USERS:
+            raise BenchAbort(
+                f"app has {body.get('users')} users, not {EXPECTED_USERS}: "
+                "redeploy to load the data"
+            )
+        target = Target(mode=body["mode"], serving=dict(body.get("serving") or {}), health=body)
+        routes = set(body.get("routes") or [])
+        for path in paths:
+            if routes and path not in routes:
+                raise BenchAbort(f"app does not serve {path} (its routes: {sorted(routes)})")
+            page = self._get(path)
+            if page.get("status") != 200:
+                raise BenchAbort(f"{path} answered {page.get('status') or page.get('error')}")
+            is_users = path in ("/sync/", "/async/") or path.startswith("/users/")
+            if is_users and page.get("rows") != EXPECTED_USERS:
+                raise BenchAbort(f"{path} shows {page.get('rows')} rows, not {EXPECTED_USERS}")
+            target.lengths[path] = page["length"]
+        return target
+
+    # -- one ab run ---------------------------------------------------------------------
+    def _ab_on_all(
+        self, run_dir: str, path: str, requests: int, concurrency: int
+    ) -> tuple[list[tuple[Remote, str, int]], float]:
+        """Run ab on every load generator at once; return (host, dir, rc) and wall time."""
+        shares = split_load(requests, concurrency, len(self.loadgens))
+        url = self.inventory.app_url(path)
+        bound = int(self.options.timeout_s * (requests / concurrency + 2) + 30)
+        bound = min(bound, 3600)
+
+        def one(args: tuple[Remote, tuple[int, int]]) -> tuple[Remote, str, int]:
+            lg, (n, c) = args
+            where = f"{lg.host.bench_root}/runs/{run_dir}"
+            argv = ab_argv(
+                url,
+                n,
+                c,
+                keepalive=self.options.keepalive,
+                timeout_s=self.options.timeout_s,
+                percentiles_csv="percentiles.csv",
+                gnuplot_tsv="requests.tsv",
+            )
+            cmd = (
+                f"mkdir -p {shlex.quote(where)} && cd {shlex.quote(where)} && "
+                f"timeout --signal=INT {bound} {shlex.join(argv)} > ab.stdout 2> ab.stderr; "
+                "echo $? > ab.rc; cat ab.rc"
+            )
+            result = lg.run(cmd, timeout=bound + 30)
+            return lg, where, int(result.stdout.strip() or 1)
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(self.loadgens)) as pool:
+            outcomes = list(pool.map(one, zip(self.loadgens, shares, strict=True)))
+        return outcomes, time.monotonic() - started
+
+    def _pull(self, outcomes: list[tuple[Remote, str, int]], local: Path) -> list[str]:
+        """Bring every raw file back; return their paths relative to the run folder."""
+        files: list[str] = []
+        for lg, where, _ in outcomes:
+            listing = lg.run(f"ls {shlex.quote(where)}", timeout=20).stdout.split()
+            for name in listing:
+                dest = local / lg.host.name / name
+                lg.get(f"{where}/{name}", dest)
+                files.append(str(dest.relative_to(self.store.run_dir)))
+        return files
+
+    def _cpu(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        assert self.app is not None
+        return self.app.probe("cpu"), [lg.probe("cpu") for lg in self.loadgens]
+
+    def measure(
+        self, target: Target, level: Level, path: str, repeat: int, kind: str = "rep"
+    ) -> Sample:
+        """One repetition: ab on all load generators, CPU around it, files pulled back."""
+        key = f"{target.mode}-{level.scenario}-{path.strip('/').replace('/', '_')}"
+        run_dir = f"{self.store.run_id}/{key}-c{level.concurrency}-n{level.requests}-{kind}{repeat}"
+        base = self._sample_base(target, level, path, repeat)
+        base["started_at"] = datetime.now(UTC).isoformat()
+        stage = "load"
+        try:
+            app_before, lg_before = self._cpu()
+            outcomes, wall = self._ab_on_all(run_dir, path, level.requests, level.concurrency)
+            app_after, lg_after = self._cpu()
+            stage = "pullback"
+            local = self.store.run_dir / "raw" / run_dir.split("/", 1)[1]
+            files = self._pull(outcomes, local)
+        except RemoteError as exc:
+            return Sample(
+                **base,
+                status="failed",
+                valid=False,
+                reason=f"{stage} failed: {exc}",
+                stage=stage,
+                error=str(exc),
+                finished_at=datetime.now(UTC).isoformat(),
+            )
+        results, rows = [], []
+        for lg, _, rc in outcomes:
+            host_dir = local / lg.host.name
+            stdout = _read(host_dir / "ab.stdout") + "\n" + _read(host_dir / "ab.stderr")
+            res = parse_ab_stdout(stdout)
+            if rc != 0 and not res.aborted:
+                res.aborted = True
+                res.abort_reason = res.abort_reason or f"ab exited {rc}"
+            results.append(res)
+            tsv = host_dir / "requests.tsv"
+            rows.append(parse_ab_gnuplot_tsv(_read(tsv)) if tsv.exists() else [])
+        merged = merge_results(results, rows)
+        return self._judge(
+            base, merged, target, path, files, wall, app_before, app_after, lg_before, lg_after
+        )
+
+    def _sample_base(self, target: Target, level: Level, path: str, repeat: int) -> dict[str, Any]:
+        return {
+            "run_id": self.store.run_id,
+            "mode": target.mode,
+            "view": self.options.view,
+            "scenario": level.scenario,
+            "path": path,
+            "concurrency": level.concurrency,
+            "requests": level.requests,
+            "repeat": repeat,
+            "keepalive": self.options.keepalive,
+            "serving": target.serving,
+            "commit": self.commit,
+            "loadgen_hosts": [lg.host.name for lg in self.loadgens],
+        }
+
+    def _judge(
+        self,
+        base: dict[str, Any],
+        merged: AbResult,
+        target: Target,
+        path: str,
+        files: list[str],
+        wall: float,
+        app_before: dict[str, Any],
+        app_after: dict[str, Any],
+        lg_before: list[dict[str, Any]],
+        lg_after: list[dict[str, Any]],
+    ) -> Sample:
+        """Turn merged ab figures and CPU deltas into a sample marked valid or not, and why."""
+        completed = merged.complete_requests
+        server_cpu = app_after["cpu_s"] - app_before["cpu_s"]
+        lg_pct = max(
+            (after["cpu_s"] - before["cpu_s"])
+            / max(wall, 1e-9)
+            / max(after.get("cpus", 1), 1)
+            * 100
+            for before, after in zip(lg_before, lg_after, strict=True)
+        )
+        reasons: list[str] = []
+        status = "ok"
+        if merged.aborted:
+            status = "aborted"
+            reasons.append(f"ab aborted after {completed} requests: {merged.abort_reason}")
+        if merged.failed_requests:
+            reasons.append(
+                f"{merged.failed_requests} failed requests ({merged.failure_breakdown()})"
+            )
+        if merged.non_2xx:
+            reasons.append(f"{merged.non_2xx} non-2xx responses")
+        expected = target.lengths.get(path)
+        if expected is not None and merged.document_length not in (None, expected):
+            reasons.append(f"document length {merged.document_length}, expected {expected}")
+        if lg_pct >= LOADGEN_SATURATED_PCT:
+            reasons.append(
+                f"load generator CPU at {lg_pct:.0f}%: the load generator limited the run"
+            )
+        if reasons and status == "ok":
+            status = "invalid"
+        latency = merged.latency
+        return Sample(
+            **base,
+            rps=merged.requests_per_second,
+            latency_ms=Latency(**latency) if isinstance(latency, dict) else latency,
+            failed=merged.failed_requests,
+            non_2xx=merged.non_2xx,
+            completed=completed,
+            duration_s=merged.time_taken_s,
+            server_cpu_s_per_request=server_cpu / completed if completed else None,
+            loadgen_cpu_pct=round(lg_pct, 1),
+            status=status,
+            valid=status == "ok",
+            reason="; ".join(reasons),
+            document_length=merged.document_length,
+            raw_files=files,
+            steal_s=app_after.get("steal_s", 0) - app_before.get("steal_s", 0),
+            finished_at=datetime.now(UTC).isoformat(),
+        )
+
+    # -- the whole run ------------------------------------------------------------------
+    def run(self, progress_label: Callable[[str], str] = lambda s: s) -> list[Sample]:
+        """Validate, then measure every level; return the samples stored this time."""
+        opts = self.options
+        self.open()
+        try:
+            probe_paths: list[str] = []
+            target0 = self.validate([])  # the mode decides the paths
+            paths = {lv.scenario: route(lv.scenario, opts.view, target0.mode) for lv in opts.levels}
+            probe_paths = sorted(set(paths.values()))
+            target = self.validate(probe_paths)
+            self._record_metadata(target)
+            done = self.store.completed_identities()
+            total = sum(lv.requests * opts.repeat for lv in opts.levels)
+            progress = Progress(total)
+            stored: list[Sample] = []
+            for level in opts.levels:
+                path = paths[level.scenario]
+                todo = [
+                    r
+                    for r in range(1, opts.repeat + 1)
+                    if Sample.identity_of(**self._identity_args(target, level, path, r)) not in done
+                ]
+                progress.advance(level.requests * (opts.repeat - len(todo)))
+                if not todo:
+                    continue
+                self._prime(target, level, path, progress)
+                for r in todo:
+                    progress.show(
+                        f"{target.mode} {level.scenario} {path} c={level.concurrency} "
+                        f"n={level.requests} rep {r}/{opts.repeat}"
+                    )
+                    sample = self.measure(target, level, path, r)
+                    self.store.append(sample)
+                    stored.append(sample)
+                    progress.advance(level.requests)
+                    if sample.status == "failed":
+                        raise BenchAbort(
+                            f"{sample.reason}; completed samples are in {self.store.run_dir}"
+                        )
+                self._recheck(target)
+            progress.show("done")
+            return stored
+        finally:
+            self.close()
+
+    def _identity_args(
+        self, target: Target, level: Level, path: str, repeat: int
+    ) -> dict[str, Any]:
+        return {
+            "mode": target.mode,
+            "view": self.options.view,
+            "scenario": level.scenario,
+            "concurrency": level.concurrency,
+            "requests": level.requests,
+            "repeat": repeat,
+            "keepalive": self.options.keepalive,
+            "serving": target.serving,
+            "commit": self.commit,
+        }
+
+    def _prime(self, target: Target, level: Level, path: str, progress: Progress) -> None:
+        """A short primer at concurrency 1, then a warm-up at the level itself (not stored)."""
+        primer = Level(level.scenario, 1, max(self.options.primer_requests, 1))
+        progress.show(f"{target.mode} {level.scenario} {path} primer + warm-up")
+        self._ab_on_all(f"{self.store.run_id}/primer", path, primer.requests, 1)
+        if self.options.warmup:
+            n = max(level.concurrency * 2, len(self.loadgens))
+            self._ab_on_all(f"{self.store.run_id}/warmup", path, n, level.concurrency)
+
+    def _recheck(self, target: Target) -> None:
+        """Between levels the app must still be healthy and in the same mode."""
+        try:
+            health = self._get("/health/")
+        except RemoteError as exc:
+            raise BenchAbort(f"health re-check failed: {exc}") from exc
+        body = health.get("json") or {}
+        if health.get("status") != 200 or body.get("mode") != target.mode:
+            raise BenchAbort(
+                f"health re-check failed ({health.get('error') or health.get('status')}): "
+                f"the app stopped answering; completed samples are in {self.store.run_dir}"
+            )
+
+    def _record_metadata(self, target: Target) -> None:
+        assert self.app is not None
+        hosts = {}
+        for remote in [self.app, *self.loadgens]:
+            specs = remote.probe("specs")
+            specs.update(remote.host.describe())
+            hosts[remote.host.name] = specs
+        ab_version = self.loadgens[0].run("ab -V | head -1", timeout=15).stdout.strip()
+        meta = {
+            "run_id": self.store.run_id,
+            "started_at": datetime.now(UTC).isoformat(),
+            "commit": self.commit,
+            "commands": [self.options.command],
+            "inventory": self.inventory.path,
+            "hosts": hosts,
+            "machine_class": self.inventory.app.machine_class,
+            "versions": {**(target.health.get("versions") or {}), "ab": ab_version},
+            "app": {
+                k: target.health.get(k) for k in ("debug", "database", "middleware", "upstream")
+            },
+        }
+        self.store.update_metadata(target.mode, meta)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""

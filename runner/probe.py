@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Measurements taken ON a host (stdlib only: it is copied to each host's bench_root).
+
+Commands, each printing one JSON object:
+  probe.py http URL            status, length, table rows and (for JSON) the body of a GET
+  probe.py cpu                 CPU time of this host (its cgroup if it has one, else /proc/stat)
+  probe.py specs               what this host has: CPU model, CPUs, memory, kernel
+  probe.py procs NAME          count and resident memory of the processes named NAME
+A host made by infra/local shares /proc with the machine, so what it "has" is read from its
+own cgroup (the one sshd and this probe run in), not from /proc/cpuinfo or /proc/meminfo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+import time
+import urllib.error
+import urllib.request
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def _cgroup_paths() -> dict[str, str]:
+    """controller -> path of this process's cgroup (v1), e.g. {'cpuset': '/abw/app'}."""
+    paths: dict[str, str] = {}
+    try:
+        with open("/proc/self/cgroup") as fh:
+            for line in fh:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for controller in controllers.split(","):
+                    paths[controller] = path
+    except OSError:
+        pass
+    return paths
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as fh:
+            return fh.read().strip()
+    except OSError:
+        return None
+
+
+def _cpu_list_count(cpus: str) -> int:
+    count = 0
+    for part in cpus.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            count += int(hi) - int(lo) + 1
+        elif part:
+            count += 1
+    return count
+
+
+def _proc_stat() -> dict[str, int]:
+    with open("/proc/stat") as fh:
+        fields = fh.readline().split()[1:]
+    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
+    values = dict(zip(names, (int(v) for v in fields), strict=False))
+    return values
+
+
+def cpu() -> dict:
+    """CPU seconds used so far by this host, and the machine's steal time."""
+    paths = _cgroup_paths()
+    usage_ns = None
+    if paths.get("cpuacct", "/") != "/":
+        raw = _read(f"{CGROUP_ROOT}/cpuacct{paths['cpuacct']}/cpuacct.usage")
+        usage_ns = int(raw) if raw else None
+    stat = _proc_stat()
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = sum(v for k, v in stat.items() if k not in ("idle", "iowait", "steal"))
+    return {
+        "time": time.time(),
+        "cpu_s": usage_ns / 1e9 if usage_ns is not None else busy / hz,
+        "source": "cgroup" if usage_ns is not None else "proc_stat",
+        "steal_s": stat.get("steal", 0) / hz,
+        "cpus": specs()["cpus"],
+    }
+
+
+def specs() -> dict:
+    """CPU model, CPUs and memory as this host sees them (its cgroup first)."""
+    paths = _cgroup_paths()
+    model = "unknown"
+    for line in (_read("/proc/cpuinfo") or "").splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    cpus = os.cpu_count() or 1
+    cpuset = None
+    if paths.get("cpuset", "/") != "/":
+        cpuset = _read(f"{CGROUP_ROOT}/cpuset{paths['cpuset']}/cpuset.cpus")
+    if cpuset:
+        cpus = _cpu_list_count(cpuset)
+    elif hasattr(os, "sched_getaffinity"):
+        cpus = len(os.sched_getaffinity(0))
+    mem_total = 0
+    for line in (_read("/proc/meminfo") or "").splitlines():
+        if line.startswith("MemTotal:"):
+            mem_total = int(line.split()[1]) // 1024
+    memory_mib = mem_total
+    if paths.get("memory", "/") != "/":
+        raw = _read(f"{CGROUP_ROOT}/memory{paths['memory']}/memory.limit_in_bytes")
+        if raw and int(raw) < mem_total * 1024 * 1024:
+            memory_mib = int(raw) // (1024 * 1024)
+    return {
+        "cpu_model": model,
+        "cpus": cpus,
+        "cpuset": cpuset,
+        "memory_mib": memory_mib,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "cgroup": paths.get("cpuset"),
+    }
+
+
+def http(url: str) -> dict:
+    """GET url once; report status, length, rows of an HTML table, JSON body if any."""
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            body = resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        body, status = exc.read(), exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        return {"url": url, "error": str(getattr(exc, "reason", exc))}
+    out = {
+        "url": url,
+        "status": status,
+        "length": len(body),
+        "rows": body.count(b"<tr") - 1 if b"<table" in body else None,
+        "elapsed_s": time.monotonic() - started,
+    }
+    with contextlib.suppress(ValueError):
+        out["json"] = json.loads(body)
+    return out
+
+
+def procs(name: str) -> dict:
+    """How many processes are called `name` and their summed resident memory."""
+    count, rss_kib = 0, 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        comm = _read(f"/proc/{pid}/comm")
+        cmdline = (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " ")
+        if comm != name and f"/{name} " not in cmdline and not cmdline.startswith(name):
+            continue
+        for line in (_read(f"/proc/{pid}/status") or "").splitlines():
+            if line.startswith("VmRSS:"):
+                count += 1
+                rss_kib += int(line.split()[1])
+    return {"name": name, "count": count, "rss_mib": round(rss_kib / 1024, 1)}
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch one command and print its JSON."""
+    commands = {"cpu": cpu, "specs": specs, "http": http, "procs": procs}
+    if not argv or argv[0] not in commands:
+        print(f"usage: probe.py {{{'|'.join(commands)}}} [ARG]", file=sys.stderr)
+        return 2
+    print(json.dumps(commands[argv[0]](*argv[1:])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
