@@ -1,0 +1,447 @@
+# The AWS stack: one app host of the original laptop's class and N larger load-generator
+# hosts, in one zone and one cluster placement group, in a VPC of their own. It writes
+# inventory/aws.yml in the same contract as infra/local, so deploy and runner do not change.
+
+locals {
+  # Specs of the allowed types (AWS documentation); memory_mib goes into the inventory's
+  # machine_class and into a tag for inventory/aws_ec2.yml, since DescribeInstances does
+  # not return memory. runner/aws.py records the live figures from DescribeInstanceTypes.
+  instance_specs = {
+    "m5.xlarge"   = { cpus = 4, cores = 2, threads_per_core = 2, memory_mib = 16384 }
+    "m6i.xlarge"  = { cpus = 4, cores = 2, threads_per_core = 2, memory_mib = 16384 }
+    "m7i.xlarge"  = { cpus = 4, cores = 2, threads_per_core = 2, memory_mib = 16384 }
+    "c5.2xlarge"  = { cpus = 8, cores = 4, threads_per_core = 2, memory_mib = 16384 }
+    "c6i.2xlarge" = { cpus = 8, cores = 4, threads_per_core = 2, memory_mib = 16384 }
+    "c7i.2xlarge" = { cpus = 8, cores = 4, threads_per_core = 2, memory_mib = 16384 }
+    "c5.4xlarge"  = { cpus = 16, cores = 8, threads_per_core = 2, memory_mib = 32768 }
+    "c6i.4xlarge" = { cpus = 16, cores = 8, threads_per_core = 2, memory_mib = 32768 }
+  }
+  app_spec     = local.instance_specs[var.app_instance_type]
+  loadgen_spec = local.instance_specs[var.loadgen_instance_type]
+
+  # Debian 12 "bookworm", official images published by the Debian cloud team under this
+  # AWS account (https://wiki.debian.org/Cloud/AmazonEC2Image). Its Python is 3.11, the
+  # one the wheelhouse is built for; its login user is `admin`.
+  image_owner        = "136693071363"
+  image_name_pattern = "debian-12-amd64-*"
+  ssh_user           = "admin"
+
+  public_key     = trimspace(var.ssh_public_key != null ? var.ssh_public_key : try(file(pathexpand(var.ssh_public_key_path)), ""))
+  inventory_path = coalesce(var.inventory_path, abspath("${path.module}/../../inventory/aws.yml"))
+  state_dir      = abspath("${path.module}/.state")
+
+  # First zone of the region that offers both types (the cluster placement group keeps
+  # every host in one zone anyway; this only avoids a zone that lacks one of the types).
+  common_zones = sort(setintersection(
+    toset(data.aws_ec2_instance_type_offerings.app.locations),
+    toset(data.aws_ec2_instance_type_offerings.loadgen.locations),
+  ))
+  zone = coalesce(var.availability_zone, try(local.common_zones[0], "none"))
+
+  # Cost guard: expiry goes on every resource explicitly (default_tags cannot hold a value
+  # computed at apply time). The reaper terminates instances whose expiry has passed.
+  expiry_tags = { expiry = terraform_data.expiry.output }
+
+  host_names = merge(
+    { app = "${var.name_prefix}-app" },
+    { for i in range(var.loadgen_count) : "lg${i + 1}" => "${var.name_prefix}-lg${i + 1}" },
+  )
+}
+
+# ---------------------------------------------------------------------------------------
+# Lookups: image and zone
+# ---------------------------------------------------------------------------------------
+
+data "aws_ami" "debian" {
+  most_recent = true
+  owners      = [local.image_owner]
+
+  filter {
+    name   = "name"
+    values = [local.image_name_pattern]
+  }
+  filter {
+    name   = "architecture"
+    values = ["x86_64"]
+  }
+  filter {
+    name   = "virtualization-type"
+    values = ["hvm"]
+  }
+  filter {
+    name   = "root-device-type"
+    values = ["ebs"]
+  }
+}
+
+data "aws_ec2_instance_type_offerings" "app" {
+  location_type = "availability-zone"
+  filter {
+    name   = "instance-type"
+    values = [var.app_instance_type]
+  }
+}
+
+data "aws_ec2_instance_type_offerings" "loadgen" {
+  location_type = "availability-zone"
+  filter {
+    name   = "instance-type"
+    values = [var.loadgen_instance_type]
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Cost guard: the expiry time, fixed when the hosts are (re)created
+# ---------------------------------------------------------------------------------------
+
+# timestamp() changes on every plan; ignore_changes keeps the first value, and a TTL
+# change replaces it together with the hosts (their user_data holds the same TTL).
+resource "terraform_data" "expiry" {
+  input            = timeadd(timestamp(), "${var.ttl_minutes}m")
+  triggers_replace = [var.ttl_minutes]
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Network: own VPC, one public subnet in the chosen zone, internet gateway for SSH
+# ---------------------------------------------------------------------------------------
+
+resource "aws_vpc" "bench" {
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = merge(local.expiry_tags, { Name = "${var.name_prefix}-vpc" })
+}
+
+resource "aws_internet_gateway" "bench" {
+  vpc_id = aws_vpc.bench.id
+  tags   = merge(local.expiry_tags, { Name = "${var.name_prefix}-igw" })
+}
+
+resource "aws_subnet" "hosts" {
+  vpc_id                  = aws_vpc.bench.id
+  cidr_block              = cidrsubnet(var.vpc_cidr, 24 - tonumber(split("/", var.vpc_cidr)[1]), 0)
+  availability_zone       = local.zone
+  map_public_ip_on_launch = false
+  tags                    = merge(local.expiry_tags, { Name = "${var.name_prefix}-hosts" })
+
+  lifecycle {
+    precondition {
+      condition     = local.zone != "none"
+      error_message = "No availability zone of ${var.region} offers both ${var.app_instance_type} and ${var.loadgen_instance_type}: pick other types or another region."
+    }
+  }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.bench.id
+  tags   = merge(local.expiry_tags, { Name = "${var.name_prefix}-public" })
+}
+
+resource "aws_route" "internet" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.bench.id
+}
+
+resource "aws_route_table_association" "hosts" {
+  subnet_id      = aws_subnet.hosts.id
+  route_table_id = aws_route_table.public.id
+}
+
+# ---------------------------------------------------------------------------------------
+# Security groups: SSH from the operator only; app port from the load generators only;
+# upstream port from the app host only; nothing else inbound
+# ---------------------------------------------------------------------------------------
+
+resource "aws_security_group" "app" {
+  name        = "${var.name_prefix}-app"
+  description = "asgi-wsgi-bench app host: SSH from the operator, app port from the load generators"
+  vpc_id      = aws_vpc.bench.id
+  tags        = merge(local.expiry_tags, { Name = "${var.name_prefix}-app" })
+}
+
+resource "aws_security_group" "loadgen" {
+  name        = "${var.name_prefix}-loadgen"
+  description = "asgi-wsgi-bench load generators: SSH from the operator, upstream port from the app host"
+  vpc_id      = aws_vpc.bench.id
+  tags        = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_ssh" {
+  security_group_id = aws_security_group.app.id
+  description       = "SSH from the operator"
+  cidr_ipv4         = var.operator_cidr
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-app-ssh" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_port" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "The app, from the load generators only"
+  referenced_security_group_id = aws_security_group.loadgen.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.app_port
+  to_port                      = var.app_port
+  tags                         = merge(local.expiry_tags, { Name = "${var.name_prefix}-app-port" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "loadgen_ssh" {
+  security_group_id = aws_security_group.loadgen.id
+  description       = "SSH from the operator"
+  cidr_ipv4         = var.operator_cidr
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen-ssh" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "loadgen_upstream" {
+  security_group_id            = aws_security_group.loadgen.id
+  description                  = "The io scenario's upstream delay server, from the app host only"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.upstream_port
+  to_port                      = var.upstream_port
+  tags                         = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen-upstream" })
+}
+
+# Outbound stays open: the bootstrap installs Debian packages, and the hosts answer the
+# load generators and each other. Security groups are stateful, so this opens nothing inbound.
+resource "aws_vpc_security_group_egress_rule" "app_out" {
+  security_group_id = aws_security_group.app.id
+  description       = "All outbound (Debian mirrors, replies)"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-app-out" })
+}
+
+resource "aws_vpc_security_group_egress_rule" "loadgen_out" {
+  security_group_id = aws_security_group.loadgen.id
+  description       = "All outbound (Debian mirrors, load to the app)"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen-out" })
+}
+
+# ---------------------------------------------------------------------------------------
+# Hosts: key pair, cluster placement group, app host, load generators
+# ---------------------------------------------------------------------------------------
+
+resource "aws_key_pair" "operator" {
+  key_name   = "${var.name_prefix}-operator"
+  public_key = local.public_key
+  tags       = merge(local.expiry_tags, { Name = "${var.name_prefix}-operator" })
+
+  lifecycle {
+    precondition {
+      condition     = can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) ", local.public_key))
+      error_message = "No usable SSH public key: set ssh_public_key, or ssh_public_key_path to an existing .pub file (ssh-keygen -t ed25519 makes one)."
+    }
+  }
+}
+
+# Cluster: every host on the same network spine in one zone, the lowest and steadiest
+# latency between load generator and app that EC2 offers.
+resource "aws_placement_group" "bench" {
+  name     = "${var.name_prefix}-cluster"
+  strategy = "cluster"
+  tags     = merge(local.expiry_tags, { Name = "${var.name_prefix}-cluster" })
+}
+
+resource "aws_instance" "app" {
+  ami                                  = data.aws_ami.debian.id
+  instance_type                        = var.app_instance_type
+  subnet_id                            = aws_subnet.hosts.id
+  vpc_security_group_ids               = [aws_security_group.app.id]
+  associate_public_ip_address          = true
+  key_name                             = aws_key_pair.operator.key_name
+  placement_group                      = aws_placement_group.bench.name
+  instance_initiated_shutdown_behavior = "terminate"
+  user_data_replace_on_change          = true
+  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
+    ttl_minutes = var.ttl_minutes
+    bench_root  = var.bench_root
+    ssh_user    = local.ssh_user
+  })
+
+  # The original laptop's topology, written out: 2 physical cores, 2 threads each.
+  cpu_options {
+    core_count       = local.app_spec.cores
+    threads_per_core = local.app_spec.threads_per_core
+  }
+
+  metadata_options {
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+  }
+
+  root_block_device {
+    volume_type           = "gp3"
+    volume_size           = var.root_volume_gib
+    encrypted             = true
+    delete_on_termination = true
+  }
+
+  # Set at creation (default_tags reach volume_tags only from provider 5.39, so the
+  # project and owner are repeated here on purpose).
+  volume_tags = merge(local.expiry_tags, {
+    Name    = local.host_names["app"]
+    project = var.project
+    owner   = var.owner
+  })
+
+  tags = merge(local.expiry_tags, {
+    Name               = local.host_names["app"]
+    role               = "app"
+    bench_root         = var.bench_root
+    ansible_user       = local.ssh_user
+    app_port           = tostring(var.app_port)
+    machine_memory_mib = tostring(local.app_spec.memory_mib)
+  })
+}
+
+resource "aws_instance" "loadgen" {
+  count = var.loadgen_count
+
+  ami                                  = data.aws_ami.debian.id
+  instance_type                        = var.loadgen_instance_type
+  subnet_id                            = aws_subnet.hosts.id
+  vpc_security_group_ids               = [aws_security_group.loadgen.id]
+  associate_public_ip_address          = true
+  key_name                             = aws_key_pair.operator.key_name
+  placement_group                      = aws_placement_group.bench.name
+  instance_initiated_shutdown_behavior = "terminate"
+  user_data_replace_on_change          = true
+  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
+    ttl_minutes = var.ttl_minutes
+    bench_root  = var.bench_root
+    ssh_user    = local.ssh_user
+  })
+
+  metadata_options {
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+  }
+
+  root_block_device {
+    volume_type           = "gp3"
+    volume_size           = var.root_volume_gib
+    encrypted             = true
+    delete_on_termination = true
+  }
+
+  volume_tags = merge(local.expiry_tags, {
+    Name    = local.host_names["lg${count.index + 1}"]
+    project = var.project
+    owner   = var.owner
+  })
+
+  tags = merge(local.expiry_tags, {
+    Name               = local.host_names["lg${count.index + 1}"]
+    role               = "loadgen"
+    bench_root         = var.bench_root
+    ansible_user       = local.ssh_user
+    machine_memory_mib = tostring(local.loadgen_spec.memory_mib)
+  })
+}
+
+# ---------------------------------------------------------------------------------------
+# Readiness: apply ends only when every host finished its bootstrap (packages, bench_root)
+# ---------------------------------------------------------------------------------------
+
+resource "terraform_data" "host_ready" {
+  for_each = var.wait_for_hosts ? merge(
+    { app = aws_instance.app.public_ip },
+    { for i, host in aws_instance.loadgen : "lg${i + 1}" => host.public_ip },
+  ) : {}
+
+  triggers_replace = [each.value]
+
+  connection {
+    type        = "ssh"
+    host        = each.value
+    user        = local.ssh_user
+    private_key = file(pathexpand(var.ssh_private_key_path))
+    timeout     = "5m"
+  }
+
+  provisioner "remote-exec" {
+    inline = [
+      "for i in $(seq 120); do test -f /var/lib/asgi-wsgi-bench/ready && exit 0; sleep 5; done; echo 'host bootstrap not finished after 10 minutes: see /var/log/cloud-init-output.log on the host' >&2; exit 1",
+    ]
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Inventory: inventory/aws.yml in the contract shared with infra/local
+# ---------------------------------------------------------------------------------------
+
+locals {
+  # First SSH to a new host records its key in the stack's own known_hosts (trust on
+  # first use), never in the operator's ~/.ssh/known_hosts.
+  ssh_common_args = "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${local.state_dir}/known_hosts -o ServerAliveInterval=5 -o ServerAliveCountMax=3"
+
+  app_hosts = {
+    (local.host_names["app"]) = {
+      ansible_host                 = aws_instance.app.public_ip
+      ansible_user                 = local.ssh_user
+      ansible_ssh_private_key_file = pathexpand(var.ssh_private_key_path)
+      ansible_ssh_common_args      = local.ssh_common_args
+      private_address              = aws_instance.app.private_ip
+      bench_root                   = var.bench_root
+      app_port                     = var.app_port
+      machine_class = {
+        name       = var.app_instance_type
+        cpus       = local.app_spec.cpus
+        memory_mib = local.app_spec.memory_mib
+      }
+    }
+  }
+
+  loadgen_hosts = {
+    for i, host in aws_instance.loadgen : local.host_names["lg${i + 1}"] => {
+      ansible_host                 = host.public_ip
+      ansible_user                 = local.ssh_user
+      ansible_ssh_private_key_file = pathexpand(var.ssh_private_key_path)
+      ansible_ssh_common_args      = local.ssh_common_args
+      private_address              = host.private_ip
+      bench_root                   = var.bench_root
+      machine_class = {
+        name       = var.loadgen_instance_type
+        cpus       = local.loadgen_spec.cpus
+        memory_mib = local.loadgen_spec.memory_mib
+      }
+    }
+  }
+
+  inventory = {
+    all = {
+      children = {
+        app     = { hosts = local.app_hosts }
+        loadgen = { hosts = local.loadgen_hosts }
+      }
+    }
+  }
+}
+
+# The stack's private folder (git-ignored): known_hosts of its hosts lives here.
+resource "local_file" "state_readme" {
+  filename             = "${local.state_dir}/README"
+  file_permission      = "0600"
+  directory_permission = "0700"
+  content              = "Private files of the infra/aws stack (known_hosts of its hosts). Never commit.\n"
+}
+
+resource "local_file" "inventory" {
+  filename        = local.inventory_path
+  file_permission = "0644"
+  content         = "# Written by terraform apply in infra/aws: do not edit (terraform destroy removes it).\n${yamlencode(local.inventory)}"
+
+  depends_on = [terraform_data.host_ready, local_file.state_readme]
+}
