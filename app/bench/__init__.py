@@ -1,0 +1,1 @@
+"""The benchmark's Django app: the scenarios' views, template, and the 1000-user data."""

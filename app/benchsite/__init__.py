@@ -1,0 +1,1 @@
+"""The benchmark's Django project: settings, routes, and the Granian command-line builder."""
