@@ -1,0 +1,52 @@
+"""The bench plan: options turned into levels, and bad input refused with one clear line."""
+
+import pytest
+
+from runner.plan import PRESETS, PlanError, build_levels, check_view, route
+
+
+def test_original_preset_reproduces_the_study():
+    names, levels = build_levels("", "", "", "original")
+    assert names == ("users",)
+    assert [(lv.concurrency, lv.requests) for lv in levels] == [(5, 400), (80, 300)]
+    assert PRESETS["original"].view == "original"
+
+
+def test_original_view_pairs_asgi_with_async_and_wsgi_with_sync():
+    assert route("users", "original", "asgi") == "/async/"
+    assert route("users", "original", "wsgi") == "/sync/"
+    assert route("io", "original", "asgi") == "/io/async/"
+    assert route("plain", "original", "wsgi") == "/plain/sync/"
+    assert route("users", "async-wrapped", "wsgi") == "/users/async-wrapped/"
+
+
+def test_requests_one_per_level_or_one_for_all():
+    _, levels = build_levels("users", "5,80", "400,300", "")
+    assert [(lv.concurrency, lv.requests) for lv in levels] == [(5, 400), (80, 300)]
+    _, levels = build_levels("plain,io", "10", "50", "")
+    assert [(lv.scenario, lv.requests) for lv in levels] == [("plain", 50), ("io", 50)]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "concurrency", "requests", "preset", "message"),
+    [
+        ("nope", "", "", "", "unknown scenario 'nope'"),
+        ("users", "0", "", "", "at least 1"),
+        ("users", "50", "10", "", "below concurrency 50"),
+        ("users", "5,x", "", "", "whole numbers"),
+        ("users", "5,10", "1,2,3", "", "3 values for 2 concurrency levels"),
+        ("", "", "", "huge", "unknown preset 'huge'"),
+    ],
+)
+def test_bad_options_are_refused_with_a_clear_message(
+    scenario, concurrency, requests, preset, message
+):
+    with pytest.raises(PlanError, match=message):
+        build_levels(scenario, concurrency, requests, preset)
+
+
+def test_bad_view_and_wrapped_view_outside_users():
+    with pytest.raises(PlanError, match="unknown view"):
+        check_view("fast")
+    with pytest.raises(PlanError, match="only for scenario users"):
+        route("io", "async-wrapped", "asgi")
