@@ -302,6 +302,7 @@ resource "aws_instance" "app" {
     bench_root         = var.bench_root
     ansible_user       = local.ssh_user
     app_port           = tostring(var.app_port)
+    machine_cpus       = tostring(local.app_spec.cpus)
     machine_memory_mib = tostring(local.app_spec.memory_mib)
   })
 }
@@ -347,6 +348,7 @@ resource "aws_instance" "loadgen" {
     role               = "loadgen"
     bench_root         = var.bench_root
     ansible_user       = local.ssh_user
+    machine_cpus       = tostring(local.loadgen_spec.cpus)
     machine_memory_mib = tostring(local.loadgen_spec.memory_mib)
   })
 }
