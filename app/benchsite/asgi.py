@@ -6,6 +6,7 @@ the app reports can never disagree.
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.exceptions import ImproperlyConfigured
 
@@ -23,3 +24,8 @@ if _mode != "asgi":
     )
 
 application = get_asgi_application()
+
+if settings.BENCH_INSTRUMENT:
+    from bench.instrument import wrap_asgi
+
+    application = wrap_asgi(application)

@@ -18,7 +18,8 @@ Variables (see docs/ARCHITECTURE.md, "App environment"):
 - ``BENCH_UPSTREAM_URL`` and ``BENCH_UPSTREAM_DELAY_MS`` (default 100): the ``io``
   scenario's upstream delay server.
 - ``BENCH_INSTRUMENT``: ``1`` counts thread hops and CPU time per request and reports
-  them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms`` response headers (default ``0``).
+  them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms`` response headers (default ``0``; the
+  entry points wrap the application, see ``bench/instrument.py``).
 
 Database connections, the same in both modes: ``CONN_MAX_AGE = 0``. Django's docs say to
 disable persistent connections under ASGI (each request may run in a different thread,
@@ -113,9 +114,6 @@ MIDDLEWARE = {
     "minimal": [],
     "async": ["bench.middleware.SecurityHeadersMiddleware"],
 }[BENCH_MIDDLEWARE]
-if BENCH_INSTRUMENT:
-    # Outermost, so it sees the whole request including every other middleware.
-    MIDDLEWARE = ["bench.instrument.InstrumentMiddleware", *MIDDLEWARE]
 
 if BENCH_MIDDLEWARE != "stock":
     # The admin's checks want the stock session/auth/messages middleware; the admin is

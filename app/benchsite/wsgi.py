@@ -6,6 +6,7 @@ the app reports can never disagree.
 
 import os
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
@@ -23,3 +24,8 @@ if _mode != "wsgi":
     )
 
 application = get_wsgi_application()
+
+if settings.BENCH_INSTRUMENT:
+    from bench.instrument import wrap_wsgi
+
+    application = wrap_wsgi(application)
