@@ -1,0 +1,172 @@
+"""The records that cross a boundary: one latency summary and one measured sample.
+
+A sample is one repetition of one load level (or one failed stage), exactly as it is
+written to `samples.jsonl` and `results.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+STATUSES = ("ok", "invalid", "aborted", "failed")
+STAGES = ("", "validate", "warmup", "load", "pullback")
+
+# What makes two samples "the same measurement" for --resume.
+IDENTITY_KEYS = (
+    "mode",
+    "view",
+    "scenario",
+    "concurrency",
+    "requests",
+    "repeat",
+    "keepalive",
+    "serving",
+    "commit",
+)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Per-request latency of one sample, in milliseconds."""
+
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+
+    def to_dict(self) -> dict[str, float]:
+        """The JSON form: {"mean", "p50", "p90", "p99", "max"}."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Latency | None:
+        """Rebuild from the JSON form; None stays None."""
+        if data is None:
+            return None
+        return cls(**{k: float(data[k]) for k in ("mean", "p50", "p90", "p99", "max")})
+
+
+def canonical_serving(serving: dict[str, Any] | None) -> str:
+    """A stable text form of a serving config: sorted keys, no None values, scalars as
+    text (so 4 and "4" from two sources compare equal)."""
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): norm(v) for k, v in sorted(value.items()) if v is not None}
+        if isinstance(value, list | tuple):
+            return [norm(v) for v in value]
+        if isinstance(value, bool):
+            return str(value).lower()
+        return str(value)
+
+    return json.dumps(norm(serving or {}), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Sample:
+    """One repetition of ab at one level, or a stage that failed, with its verdict.
+
+    `status`: ok (valid figures), invalid (measured, but a request failed, timed out, got a
+    non-2xx, the length changed or the load generator saturated: `reason` says which),
+    aborted (ab gave up; `completed` is what it finished), failed (a stage of the
+    harness failed: `stage` and `error` say which and why).
+    """
+
+    run_id: str
+    mode: str
+    view: str
+    scenario: str
+    path: str
+    concurrency: int
+    requests: int
+    repeat: int
+    keepalive: bool = False
+    serving: dict[str, Any] = field(default_factory=dict)
+    commit: str = "unknown"
+    rps: float | None = None
+    latency_ms: Latency | None = None
+    failed: int = 0
+    non_2xx: int = 0
+    completed: int = 0
+    duration_s: float | None = None
+    server_cpu_s_per_request: float | None = None
+    server_rss_mib: float | None = None
+    loadgen_cpu_pct: float | None = None
+    steal_s: float | None = None
+    status: str = "ok"
+    valid: bool = True
+    reason: str = ""
+    stage: str = ""
+    error: str = ""
+    document_length: int | None = None
+    loadgen_hosts: list[str] = field(default_factory=list)
+    raw_files: list[str] = field(default_factory=list)
+    started_at: str = ""
+    finished_at: str = ""
+    hops_per_request: float | None = None
+    cpu_ms_per_request: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"sample status {self.status!r} is not one of {', '.join(STATUSES)}")
+        if isinstance(self.latency_ms, dict):
+            self.latency_ms = Latency.from_dict(self.latency_ms)
+        self.valid = self.status == "ok"  # one source of truth: the status
+
+    @staticmethod
+    def identity_of(
+        *,
+        mode: str,
+        view: str,
+        scenario: str,
+        concurrency: int,
+        requests: int,
+        repeat: int,
+        keepalive: bool,
+        serving: dict[str, Any] | None,
+        commit: str,
+    ) -> str:
+        """The key --resume uses to know whether a measurement already exists."""
+        return json.dumps(
+            [
+                mode,
+                view,
+                scenario,
+                int(concurrency),
+                int(requests),
+                int(repeat),
+                bool(keepalive),
+                canonical_serving(serving),
+                commit,
+            ],
+            separators=(",", ":"),
+        )
+
+    def identity(self) -> str:
+        """This sample's resume key (see `identity_of`)."""
+        return self.identity_of(**{k: getattr(self, k) for k in IDENTITY_KEYS})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form written to samples.jsonl and results.json."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["latency_ms"] = self.latency_ms.to_dict() if self.latency_ms else None
+        out["serving"] = dict(self.serving)
+        out["loadgen_hosts"] = list(self.loadgen_hosts)
+        out["raw_files"] = list(self.raw_files)
+        out["extra"] = dict(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sample:
+        """Rebuild from the JSON form; keys this version does not know go to `extra`."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        unknown = {k: v for k, v in data.items() if k not in known}
+        if unknown:
+            kwargs["extra"] = {**(kwargs.get("extra") or {}), **unknown}
+        kwargs["latency_ms"] = Latency.from_dict(data.get("latency_ms"))
+        return cls(**kwargs)
