@@ -346,12 +346,10 @@ def create(spec: dict[str, Any]) -> None:
         _make_files(spec)
         _make_bridge(spec)
         _make_cgroup_parents(spec)
-        fail_at = os.environ.get("ABW_TEST_FAIL_AT", "")  # tests only: a failure half-way
         for host in spec["hosts"]:
             _make_host(spec, host)
             _start_sshd(spec, host)
-            if fail_at == host["short"]:
-                raise StackError(f"ABW_TEST_FAIL_AT={fail_at}: failing on purpose after {fail_at}")
+            _test_hooks(host["short"])
         for host in spec["hosts"]:
             check_route(host["address"])
             _wait_for_sshd(spec, host)
@@ -362,6 +360,16 @@ def create(spec: dict[str, Any]) -> None:
         left = remove_stack(prefix, str(state_dir))
         note = f"; could not remove {', '.join(left)}" if left else "; rolled back"
         raise StackError(f"{_describe(exc)}{note}") from exc
+
+
+def _test_hooks(short: str) -> None:
+    """For tests only: fail (ABW_TEST_FAIL_AT=host) or pause for a signal
+    (ABW_TEST_PAUSE_AT=host) right after that host is up, i.e. half-way through."""
+    if os.environ.get("ABW_TEST_FAIL_AT") == short:
+        raise StackError(f"ABW_TEST_FAIL_AT={short}: failing on purpose after host {short}")
+    if os.environ.get("ABW_TEST_PAUSE_AT") == short:
+        print(f"paused after host {short}", flush=True)
+        time.sleep(60)
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
