@@ -19,3 +19,18 @@ output "inventory" {
   description = "The inventory written to inventory_path, as a value (groups app and loadgen under all.children)."
   value       = local.inventory
 }
+
+output "ssh_private_key_file" {
+  description = "The private key the inventory uses (yours, from ssh_private_key_path; never commit it)."
+  value       = pathexpand(var.ssh_private_key_path)
+}
+
+output "known_hosts_file" {
+  description = "The stack's known_hosts: each host's key, recorded on first SSH (StrictHostKeyChecking=accept-new)."
+  value       = "${local.state_dir}/known_hosts"
+}
+
+output "state_dir" {
+  description = "The stack's private folder (git-ignored): known_hosts of its hosts."
+  value       = local.state_dir
+}

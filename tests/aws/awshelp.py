@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 AWS_DIR = ROOT / "infra" / "aws"
 LOCAL_DIR = ROOT / "infra" / "local"
 REGION = "us-east-1"
+# One of the images moto ships in every region (listing them all is slow).
+MOTO_IMAGE_ID = "ami-12c6146b"
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -82,9 +84,8 @@ def free_port() -> int:
 
 def run_instance(ec2_client: Any, tags: dict[str, str], instance_type: str = "m5.xlarge") -> str:
     """Launch one fake instance with these tags on moto; its id."""
-    image = ec2_client.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     reply = ec2_client.run_instances(
-        ImageId=image,
+        ImageId=MOTO_IMAGE_ID,
         MinCount=1,
         MaxCount=1,
         InstanceType=instance_type,
