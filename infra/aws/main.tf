@@ -387,7 +387,14 @@ resource "terraform_data" "host_ready" {
 locals {
   # First SSH to a new host records its key in the stack's own known_hosts (trust on
   # first use), never in the operator's ~/.ssh/known_hosts.
-  ssh_common_args = "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${local.state_dir}/known_hosts -o ServerAliveInterval=5 -o ServerAliveCountMax=3"
+  ssh_common_args = join(" ", [
+    "-o UserKnownHostsFile=${local.state_dir}/known_hosts",
+    "-o GlobalKnownHostsFile=/dev/null",
+    "-o StrictHostKeyChecking=accept-new",
+    "-o IdentitiesOnly=yes",
+    "-o ServerAliveInterval=5",
+    "-o ServerAliveCountMax=3",
+  ])
 
   app_hosts = {
     (local.host_names["app"]) = {
@@ -395,6 +402,7 @@ locals {
       ansible_user                 = local.ssh_user
       ansible_ssh_private_key_file = pathexpand(var.ssh_private_key_path)
       ansible_ssh_common_args      = local.ssh_common_args
+      ansible_python_interpreter   = "/usr/bin/python3"
       private_address              = aws_instance.app.private_ip
       bench_root                   = var.bench_root
       app_port                     = var.app_port
@@ -412,6 +420,7 @@ locals {
       ansible_user                 = local.ssh_user
       ansible_ssh_private_key_file = pathexpand(var.ssh_private_key_path)
       ansible_ssh_common_args      = local.ssh_common_args
+      ansible_python_interpreter   = "/usr/bin/python3"
       private_address              = host.private_ip
       bench_root                   = var.bench_root
       machine_class = {

@@ -106,6 +106,7 @@ def test_hosts_carry_the_contract_variables(
         assert hv["ansible_user"] == "admin"
         assert hv["ansible_ssh_private_key_file"] == "/keys/bench"
         assert hv["bench_root"] == "/opt/asgi-wsgi-bench"
+        assert hv["ansible_python_interpreter"] == "/usr/bin/python3"
         assert hv["machine_class"]["name"] == inst["InstanceType"]
         assert hv["machine_class"]["memory_mib"] == 16384
     assert hostvars["abw-app"]["machine_class"]["cpus"] == 4
