@@ -260,10 +260,18 @@ def _prepare_django(environ: dict[str, str], migrate: bool) -> None:
             connection.Database.connect(**params, connect_timeout=5).close()
         else:
             connection.ensure_connection()
-        connection.close()
         if migrate:
             call_command("migrate", interactive=False, verbosity=1)
-            connection.close()
+        else:
+            from django.db.migrations.executor import MigrationExecutor
+
+            executor = MigrationExecutor(connection)
+            if plan := executor.migration_plan(executor.loader.graph.leaf_nodes()):
+                _fail(
+                    f"the database has {len(plan)} unapplied migrations "
+                    f"(first: {plan[0][0]}): add --migrate or run manage.py migrate"
+                )
+        connection.close()
     except ImproperlyConfigured as error:
         _fail(str(error))
     except (DatabaseError, connection.Database.Error, OSError) as error:

@@ -108,3 +108,11 @@ def test_unreachable_upstream_gives_502_with_a_clear_body(tmp_path: Path, mode: 
             assert dead.encode() in body
     finally:
         server.stop()
+
+
+def test_serving_an_unmigrated_database_is_refused(tmp_path: Path) -> None:
+    env = app_env(tmp_path, "wsgi", "http://127.0.0.1:9/")
+    result = run_serving(env, "--port", str(free_port()), "--exec")
+    assert result.returncode == 2
+    line = _one_error_line(result)
+    assert "unapplied migrations" in line and "--migrate" in line
