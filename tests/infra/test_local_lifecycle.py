@@ -8,12 +8,14 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fixtures.hosts import (
+    MODULE,
     ROOT,
     SCRIPTS,
     TerraformStack,
@@ -277,3 +279,40 @@ def test_terraform_refuses_bad_variables(variables: dict[str, Any], message: str
         proc = stack.terraform("plan", "-input=false", *stack.var_args())
         assert proc.returncode != 0
         assert message in " ".join((proc.stdout + proc.stderr).split())
+
+
+def test_interrupting_terraform_apply_half_way_leaves_nothing_behind() -> None:
+    """Terraform SIGKILLs the provisioner's shell on interrupt; the script must notice."""
+    with stack_session("abwk", "198.19.11.0/24", apply=False) as stack:
+        proc = subprocess.Popen(
+            ["terraform", f"-chdir={MODULE}", "apply", "-auto-approve", "-no-color",
+             "-state", str(stack.workdir / "terraform.tfstate"), *stack.var_args()],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=stack.env({"ABW_TEST_PAUSE_AT": "app"}),
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            seen = []
+            for line in proc.stdout:  # bounded by the test's timeout
+                seen.append(line)
+                if "paused after host app" in line:
+                    break
+            assert any("paused after host app" in line for line in seen), "".join(seen)
+            proc.send_signal(signal.SIGINT)  # to terraform alone, as a supervisor would
+            proc.communicate(timeout=90)
+            assert proc.returncode != 0
+            assert _eventually_empty("abwk") == []
+            assert not (stack.state_dir / "ssh").exists()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def _eventually_empty(prefix: str, within_s: float = 30) -> list[str]:
+    """leftovers(prefix) once the rollback has had time to finish (bounded wait)."""
+    end = time.monotonic() + within_s
+    while (left := leftovers(prefix)) and time.monotonic() < end:
+        time.sleep(0.5)
+    return left

@@ -17,6 +17,7 @@ provisioner failed and then skips its destroy-time provisioner, so nothing may b
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import ipaddress
 import json
 import os
@@ -37,6 +38,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 CONTROLLERS = ("cpuset", "cpu", "cpuacct", "memory")
 REGISTRY = Path("/run/abw-local")  # prefix -> spec, so clean-hosts can find a stack's files
 SSHD_WAIT_S = 15.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Refusal(Exception):
@@ -341,6 +343,7 @@ def create(spec: dict[str, Any]) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupted)
     try:
+        _die_with_parent()
         REGISTRY.mkdir(mode=0o700, exist_ok=True)
         write(REGISTRY / f"{prefix}.json", json.dumps(spec), 0o600)
         _make_files(spec)
@@ -360,6 +363,20 @@ def create(spec: dict[str, Any]) -> None:
         left = remove_stack(prefix, str(state_dir))
         note = f"; could not remove {', '.join(left)}" if left else "; rolled back"
         raise StackError(f"{_describe(exc)}{note}") from exc
+
+
+def _die_with_parent() -> None:
+    """SIGTERM us (hence a rollback) when our parent dies.
+
+    On Ctrl-C or a timeout Terraform SIGKILLs the shell that runs this script; without
+    this the script would go on making a stack that Terraform has already given up on.
+    """
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise StackError(f"prctl(PR_SET_PDEATHSIG) failed: {os.strerror(ctypes.get_errno())}")
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        raise Interrupted("the calling process (terraform) is gone")
 
 
 def _test_hooks(short: str) -> None:
@@ -625,6 +642,9 @@ def check_route(address: str) -> str:
 def main(argv: list[str]) -> int:
     """Dispatch a subcommand; every failure is one line on stderr and exit 1."""
     cmd = argv[1] if len(argv) > 1 else ""
+    if cmd in ("destroy", "clean"):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a removal cut short would leave a half stack
     try:
         if cmd == "create":
             create(load_spec())
