@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,16 @@ def parse_inventory_json(data: dict[str, Any], path: str) -> Inventory:
     return Inventory(path=path, app=app, loadgens=loadgens)
 
 
-def load_inventory(path: str | Path, ansible_inventory: str = "ansible-inventory") -> Inventory:
+def _ansible_inventory_binary() -> str:
+    """The venv's ansible-inventory when running from it, else the one on PATH."""
+    beside = Path(sys.executable).with_name("ansible-inventory")
+    return str(beside) if beside.exists() else "ansible-inventory"
+
+
+def load_inventory(path: str | Path, ansible_inventory: str | None = None) -> Inventory:
     """Read an inventory file through `ansible-inventory --list`."""
     path = str(path)
+    ansible_inventory = ansible_inventory or _ansible_inventory_binary()
     if not Path(path).exists():
         raise InventoryError(
             f"inventory {path} does not exist: run `terraform -chdir=infra/local apply` "

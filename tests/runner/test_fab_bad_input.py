@@ -1,0 +1,98 @@
+"""`fab bench` refuses bad input with one clear line and a non-zero exit, and leaves no
+partial run behind in results/."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAB = str(Path(sys.executable).with_name("fab"))
+
+DOWN_INVENTORY = textwrap.dedent(
+    """\
+    all:
+      children:
+        app:
+          hosts:
+            down-app:
+              ansible_host: 198.19.255.250
+              private_address: 198.19.255.250
+              bench_root: /nonexistent/app
+              app_port: 8000
+        loadgen:
+          hosts:
+            down-lg1:
+              ansible_host: 198.19.255.251
+              private_address: 198.19.255.251
+              bench_root: /nonexistent/lg1
+    """
+)
+
+
+def fab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [FAB, "-r", str(ROOT), *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def inventories(tmp_path):
+    down = tmp_path / "down.yml"
+    down.write_text(DOWN_INVENTORY)
+    no_loadgen = tmp_path / "no-loadgen.yml"
+    no_loadgen.write_text(DOWN_INVENTORY.split("    loadgen:")[0])
+    empty = tmp_path / "empty.yml"
+    empty.write_text("")
+    return {"down": down, "no_loadgen": no_loadgen, "empty": empty}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "nope"], "unknown scenario 'nope'"),
+        (["--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--scenario", "users", "--concurrency", "50", "--requests", "10"], "below concurrency"),
+        (["--view", "fastest"], "unknown view 'fastest'"),
+        (["--inventory", "{missing}"], "does not exist"),
+        (["--inventory", "{empty}"], "is empty"),
+        (["--inventory", "{no_loadgen}"], "no host in group 'loadgen'"),
+        (["--inventory", "{down}"], "no network namespace on this machine holds 198.19.255.250"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(tmp_path, inventories, args, message):
+    results = tmp_path / "results"
+    paths = {k: str(v) for k, v in inventories.items()} | {"missing": str(tmp_path / "no.yml")}
+    args = [a.format(**paths) for a in args]
+    if "--inventory" not in args:
+        args += ["--inventory", paths["down"]]
+    proc = fab("bench", "--results", str(results), *args)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert lines, proc.stdout
+    assert lines[-1].startswith("fab bench: ")
+    assert message in lines[-1]
+    assert not results.exists() or not any(results.iterdir()), "a refused run left files behind"
+
+
+def test_fab_lists_its_tasks_and_documents_every_bench_option():
+    listing = fab("--list")
+    assert listing.returncode == 0
+    for name in ("bench", "compare", "report"):
+        assert name in listing.stdout
+    manual = fab("--help", "bench")
+    for option in (
+        "--inventory",
+        "--scenario",
+        "--view",
+        "--concurrency",
+        "--requests",
+        "--repeat",
+        "--keepalive",
+        "--preset",
+        "--results",
+        "--resume",
+    ):
+        assert option in manual.stdout
