@@ -33,7 +33,7 @@ class Handler(BaseHTTPRequestHandler):
     counter = itertools.count()
     lock = threading.Lock()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _send(self, status: int, body: bytes) -> None:
@@ -127,9 +127,7 @@ def main() -> int:
         record("vary", ["-n", "60", "-c", "3", "-s", "10"], f"{base}/vary")
         record("refused", ["-n", "20", "-c", "2", "-s", "2"], f"http://127.0.0.1:{free_port()}/")
         record("timeout", ["-n", "10", "-c", "2", "-s", "1"], f"{base}/hang")
-        record_parallel(
-            ["merge_a", "merge_b"], ["-n", "300", "-c", "3", "-s", "10"], f"{base}/ok"
-        )
+        record_parallel(["merge_a", "merge_b"], ["-n", "300", "-c", "3", "-s", "10"], f"{base}/ok")
         Handler.served_before_hang = 20
         record("timeout_partial", ["-n", "60", "-c", "2", "-s", "1"], f"{base}/hang-after")
         # what the runner's outer bound does: `timeout --signal=INT` stops a stuck ab
