@@ -96,8 +96,21 @@ def host_from_vars(name: str, hostvars: dict[str, Any]) -> Host:
     )
 
 
+def untag(value: Any) -> Any:
+    """Unwrap ansible-core 2.19's {"__ansible_unsafe": v}, which plugin-sourced values
+    (dynamic inventories) carry in `ansible-inventory --list` output."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: untag(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [untag(v) for v in value]
+    return value
+
+
 def parse_inventory_json(data: dict[str, Any], path: str) -> Inventory:
     """Turn `ansible-inventory --list` output into an Inventory with one app host."""
+    data = untag(data)
     hostvars = data.get("_meta", {}).get("hostvars", {})
     app_names = data.get("app", {}).get("hosts", [])
     loadgen_names = data.get("loadgen", {}).get("hosts", [])

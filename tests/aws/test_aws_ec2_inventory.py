@@ -123,11 +123,6 @@ def test_project_tag_comes_from_the_environment(
     assert "loadgen" not in data or not data["loadgen"].get("hosts")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner/inventory.py does not yet unwrap ansible-core 2.19's {'__ansible_unsafe': v} "
-    "values, which dynamic inventories produce (asked of the lead); remove this mark then",
-)
 def test_runner_reads_the_dynamic_inventory(
     moto_env: dict[str, str], server_ec2: Any, stack: dict[str, str]
 ) -> None:
