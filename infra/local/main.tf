@@ -40,7 +40,8 @@ locals {
 # ---------------------------------------------------------------------------------------
 
 resource "terraform_data" "hosts" {
-  triggers_replace = local.spec
+  # A reboot removes every host while the state still lists them: a new boot id replaces them.
+  triggers_replace = merge(local.spec, { boot_id = trimspace(file("/proc/sys/kernel/random/boot_id")) })
   input            = merge(local.spec, { scripts_dir = local.scripts_dir })
 
   provisioner "local-exec" {

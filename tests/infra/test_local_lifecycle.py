@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -178,18 +179,23 @@ def test_make_clean_hosts_removes_a_stack_whose_terraform_state_was_deleted() ->
         assert again.returncode == 0, again.stderr
 
 
-def test_clean_hosts_touches_only_its_own_prefix(local_stack: TerraformStack) -> None:
-    """Sweeping a prefix that is a prefix of the session's (abw vs abwt) is the danger."""
-    shorter = local_stack.prefix[:-1]
-    assert shorter
-    proc = _script("clean", shorter + "zz", env={})
-    assert proc.returncode == 0, proc.stderr
-    assert local_stack.ssh(local_stack.app, "true").returncode == 0
+def test_clean_hosts_touches_only_its_own_prefix() -> None:
+    """Sweeping prefix abwo must leave a stack named abwox alone (and never the default)."""
+    with (
+        stack_session("abwox", "198.19.13.0/24") as longer,
+        stack_session("abwo", "198.19.14.0/24") as shorter,
+    ):
+        proc = shorter.clean()
+        assert proc.returncode == 0, proc.stderr
+        assert leftovers("abwo") == []
+        assert leftovers("abwox")
+        assert longer.ssh(longer.app, "true").returncode == 0
     assert _script("clean", "../x", env={}).returncode == 1
 
 
 # -- refusals ----------------------------------------------------------------------------
-def test_refuses_when_not_root(tmp_path: Path) -> None:
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
+def test_refuses_when_not_root() -> None:
     env = {"ABW_SPEC": _spec("abwn", "198.19.6.0/24", Path("/nonexistent/state"))}
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
     line = _one_line(_script("create", env=env, runas=nobody))
