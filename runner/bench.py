@@ -219,6 +219,7 @@ class Bench:
             app_before, lg_before = self._cpu()
             outcomes, wall = self._ab_on_all(run_dir, path, level.requests, level.concurrency)
             app_after, lg_after = self._cpu()
+            granian = self.app.probe("procs", "granian") if self.app else {}
             stage = "pullback"
             local = self.store.run_dir / "raw" / run_dir.split("/", 1)[1]
             files = self._pull(outcomes, local)
@@ -244,9 +245,11 @@ class Bench:
             tsv = host_dir / "requests.tsv"
             rows.append(parse_ab_gnuplot_tsv(_read(tsv)) if tsv.exists() else [])
         merged = merge_results(results, rows)
-        return self._judge(
+        sample = self._judge(
             base, merged, target, path, files, wall, app_before, app_after, lg_before, lg_after
         )
+        sample.server_rss_mib = granian.get("rss_mib")
+        return sample
 
     def _sample_base(self, target: Target, level: Level, path: str, repeat: int) -> dict[str, Any]:
         return {

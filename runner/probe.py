@@ -143,10 +143,20 @@ def http(url: str) -> dict:
     return out
 
 
+def _same_host(pid: str, mine: str | None) -> bool:
+    """Whether pid runs in this host's cgroup (local hosts share /proc with the machine)."""
+    if mine in (None, "/"):
+        return True
+    return f":cpuset:{mine}\n" in (_read(f"/proc/{pid}/cgroup") or "") + "\n"
+
+
 def procs(name: str) -> dict:
-    """How many processes are called `name` and their summed resident memory."""
+    """How many processes of this host are called `name` and their summed resident memory."""
     count, rss_kib = 0, 0
+    mine = _cgroup_paths().get("cpuset")
     for pid in filter(str.isdigit, os.listdir("/proc")):
+        if not _same_host(pid, mine):
+            continue
         comm = _read(f"/proc/{pid}/comm")
         cmdline = (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " ")
         if comm != name and f"/{name} " not in cmdline and not cmdline.startswith(name):
