@@ -14,7 +14,6 @@ import os
 import platform
 
 import django
-import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -70,10 +69,9 @@ def _io_page(reply: str) -> HttpResponse:
     return HttpResponse(body)
 
 
-def _upstream_failed(error: httpx.HTTPError) -> HttpResponse:
-    kind = type(error).__name__
+def _upstream_failed(error: upstream.UpstreamError) -> HttpResponse:
     return HttpResponse(
-        f"upstream error: {kind}: {error} (BENCH_UPSTREAM_URL={settings.BENCH_UPSTREAM_URL})\n",
+        f"upstream error: {error} (BENCH_UPSTREAM_URL={settings.BENCH_UPSTREAM_URL})\n",
         status=502,
         content_type="text/plain; charset=utf-8",
     )
@@ -83,7 +81,7 @@ def io_sync(request: HttpRequest) -> HttpResponse:
     """Wait on the upstream with a blocking client (holds a thread while it waits)."""
     try:
         return _io_page(upstream.fetch_sync())
-    except httpx.HTTPError as error:
+    except upstream.UpstreamError as error:
         return _upstream_failed(error)
 
 
@@ -91,7 +89,7 @@ async def io_async(request: HttpRequest) -> HttpResponse:
     """Wait on the upstream with an async client (yields the event loop while it waits)."""
     try:
         return _io_page(await upstream.fetch_async())
-    except httpx.HTTPError as error:
+    except upstream.UpstreamError as error:
         return _upstream_failed(error)
 
 
@@ -136,6 +134,7 @@ def health(request: HttpRequest) -> JsonResponse:
             "upstream": {
                 "url": settings.BENCH_UPSTREAM_URL,
                 "delay_ms": settings.BENCH_UPSTREAM_DELAY_MS,
+                "client": settings.BENCH_IO_CLIENT,
             },
         }
     )

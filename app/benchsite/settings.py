@@ -16,7 +16,8 @@ Variables (see docs/ARCHITECTURE.md, "App environment"):
   ``minimal`` (none: the framework floor) or ``async`` (one natively async middleware
   that sets the same security headers as the stock list, so no thread hop).
 - ``BENCH_UPSTREAM_URL`` and ``BENCH_UPSTREAM_DELAY_MS`` (default 100): the ``io``
-  scenario's upstream delay server.
+  scenario's upstream delay server; ``BENCH_IO_CLIENT``: ``stdlib`` (default, a lean
+  keep-alive client) or ``httpx`` (see ``bench/upstream.py`` for why not by default).
 - ``BENCH_INSTRUMENT``: ``1`` counts thread hops and CPU time per request and reports
   them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms`` response headers (default ``0``; the
   entry points wrap the application, see ``bench/instrument.py``).
@@ -55,6 +56,7 @@ try:
     BENCH_INSTRUMENT = read_bool(os.environ, "BENCH_INSTRUMENT")
     BENCH_MIDDLEWARE = read_choice(os.environ, "BENCH_MIDDLEWARE", MIDDLEWARE_STACKS, "stock")
     BENCH_UPSTREAM_DELAY_MS = read_int(os.environ, "BENCH_UPSTREAM_DELAY_MS", 100, 0, 10_000)
+    BENCH_IO_CLIENT = read_choice(os.environ, "BENCH_IO_CLIENT", ("stdlib", "httpx"), "stdlib")
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 

@@ -96,15 +96,27 @@ def test_entry_points_refuse_a_contradicting_mode(
         assert word in last
 
 
-@pytest.mark.parametrize("mode", ["asgi", "wsgi"])
-def test_unreachable_upstream_gives_502_with_a_clear_body(tmp_path: Path, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "client", "kind"),
+    [
+        ("asgi", "stdlib", b"ConnectionRefusedError"),
+        ("wsgi", "stdlib", b"ConnectionRefusedError"),
+        ("asgi", "httpx", b"ConnectError"),
+        ("wsgi", "httpx", b"ConnectError"),
+    ],
+)
+def test_unreachable_upstream_gives_502_with_a_clear_body(
+    tmp_path: Path, mode: str, client: str, kind: bytes
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}/"
-    server: Process = start_app(tmp_path, mode, dead, BENCH_MIDDLEWARE="minimal")
+    server: Process = start_app(
+        tmp_path, mode, dead, BENCH_MIDDLEWARE="minimal", BENCH_IO_CLIENT=client
+    )
     try:
         for view in ("sync", "async"):
             status, body = http_get(f"{server.base_url}/io/{view}/")
             assert status == 502
-            assert body.startswith(b"upstream error: ConnectError")
+            assert body.startswith(b"upstream error: " + kind)
             assert dead.encode() in body
     finally:
         server.stop()

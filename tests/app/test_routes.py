@@ -45,6 +45,7 @@ def test_health_reports_mode_data_routes_and_versions(server: Process) -> None:
     assert health["serving"]["mode"] == server.env["BENCH_MODE"]
     assert health["serving"]["workers"] == 1
     assert health["upstream"]["delay_ms"] == UPSTREAM_DELAY_MS
+    assert health["upstream"]["client"] == "stdlib"
 
 
 def test_every_listed_route_answers_200(server: Process) -> None:
