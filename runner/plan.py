@@ -12,7 +12,7 @@ MODES = ("asgi", "wsgi")
 # Requests per repetition when --requests is not given, sized so that the default
 # `make bench` finishes within 10 minutes on a 1-CPU app host (the users page costs
 # ~100 ms of CPU, the io page waits ~100 ms on its upstream, plain costs ~1 ms).
-DEFAULT_REQUESTS = {"users": 60, "io": 300, "plain": 2000}
+DEFAULT_REQUESTS = {"users": 60, "io": 300, "plain": 1000}
 DEFAULT_CONCURRENCY = {"users": (5, 20), "io": (10, 100), "plain": (10, 50)}
 
 
