@@ -454,6 +454,62 @@ def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     ]
 
 
+def _ceiling_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
+    """Each mode's best requests/s against what the app host's CPUs can give, from the
+    server CPU the timed runs cost (the app host's cgroup accounting)."""
+    cpus = _app_cpus(runs)
+    per: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for c in cells:
+        if c.cpu_ms() is None or c.rps_mean() is None:
+            continue
+        key = (c.scenario, c.view, c.mode)
+        per[key]["cpu"] += [
+            s.server_cpu_s_per_request * 1000
+            for s in c.valid
+            if s.server_cpu_s_per_request is not None
+        ]
+        per[key]["best"].append(c.rps_mean() or 0.0)
+    if not cpus or not per:
+        return []
+    rows = []
+    for (scenario, view, mode), vals in sorted(per.items()):
+        cpu = stats.mean(vals["cpu"])
+        limit = cpus * 1000 / cpu if cpu else None
+        best = max(vals["best"])
+        rows.append(
+            [
+                scenario,
+                view,
+                mode.upper(),
+                _f(cpu, 2),
+                _f(limit, 1),
+                _f(best, 2),
+                "-" if not limit else f"{best / limit * 100:.0f}%",
+            ]
+        )
+    return [
+        "## CPU ceiling",
+        "",
+        f"Server CPU per request from the app host's CPU accounting during the timed runs "
+        f"(all its processes), and the throughput its {cpus} CPU(s) could give at that "
+        "cost; a share near 100% means the mode is CPU-bound there.",
+        "",
+        *_table(
+            [
+                "scenario",
+                "view",
+                "mode",
+                "CPU ms/request",
+                "CPU-bound limit req/s",
+                "best req/s",
+                "share of limit",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
 def _app_cpus(runs: list[RunData]) -> int | None:
     for run in runs:
         meta = run.metadata
@@ -606,6 +662,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
             lines.append("Excluded samples:")
             lines += [f"- c={c.concurrency} {c.mode.upper()} {c.view}: {r}" for c, r in reasons]
             lines.append("")
+    lines += _ceiling_section(runs, cells)
     lines += _why_section(runs, cells)
     lines += _hosts_section(runs)
     lines += _original_section(cells, pairs)

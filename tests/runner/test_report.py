@@ -188,8 +188,8 @@ def test_report_tables_verdicts_and_plots(run, tmp_path):
 
 def test_why_section(run, tmp_path):
     text = build_report([run], tmp_path).read_text()
-    assert "## Why" in text
-    row = next(ln for ln in text.splitlines() if ln.startswith("| users | original | ASGI |"))
+    why = text.split("## Why", 1)[1].split("\n## ", 1)[0]
+    row = next(ln for ln in why.splitlines() if ln.startswith("| users | original | ASGI |"))
     # CPU 120 ms, 15 hops, best 8.00 req/s (c=5), limit 1 CPU / 0.12 s = 8.3 req/s -> 96%
     assert "| 120.00 | 15.0 | 8.00 | 8.3 | 96% |" in row
 
@@ -221,3 +221,37 @@ def test_summary_table(run):
     assert lines[0].split()[:4] == ["scenario", "c", "mode", "view"]
     assert any(ln.startswith("users") and " 80 " in ln and "wsgi" in ln for ln in lines)
     assert "users original c=80: ASGI slower" in text
+
+
+def test_cpu_ceiling_section(run, tmp_path):
+    text = build_report([run], tmp_path).read_text()
+    section = text.split("## CPU ceiling", 1)[1].split("##", 1)[0]
+    row = next(ln for ln in section.splitlines() if ln.startswith("| users | original | WSGI |"))
+    # WSGI best 8.60 req/s (c=80); CPU = mean of 900/v over both levels' reps
+    assert "| 8.60 |" in row and "%" in row
+
+
+def test_empty_run_still_gives_a_report(tmp_path):
+    store = RunStore(tmp_path / "results", "empty")
+    store.set_metadata({"commit": "x"})
+    text = build_report([load_run(store.run_dir)], tmp_path / "out").read_text()
+    assert "No cell has both modes measured" in text
+    assert "## The original study beside ours" in text
+    assert summary_table([load_run(store.run_dir)]).startswith("scenario")
+    with pytest.raises(ValueError):
+        build_report([], tmp_path)
+
+
+def test_aborted_and_invalid_only_cell_has_no_figures(run, tmp_path):
+    for s in run.samples:
+        if s.scenario == "plain" and s.mode == "asgi":
+            s.status = "aborted"
+            s.valid = False
+            s.reason = "ab aborted after 20 requests: apr_pollset_poll: timeout (70007)"
+    text = build_report([run], tmp_path).read_text()
+    row = next(ln for ln in text.splitlines() if ln.startswith("| 10 | ASGI | original |"))
+    assert "| 0/3 |" in row and "3 aborted" in row
+    assert "apr_pollset_poll: timeout (70007) (x3)" in text
+    verdict = verdict_row(text, "plain", 10)
+    assert "**inconclusive**" in verdict and "| 0/3 |" in verdict
+    assert "(ASGI 0, WSGI 3)" in summary_table([run])
