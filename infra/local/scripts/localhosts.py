@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import ipaddress
 import json
 import os
@@ -29,6 +30,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +150,7 @@ def machine_cpus() -> set[int]:
 
 
 def preflight(spec: dict[str, Any]) -> None:
-    """Every refusal the issue lists, checked before anything is made."""
-    if os.geteuid() != 0:
-        raise Refusal("must run as root (namespaces, cgroups and sshd need it): use sudo")
+    """The refusals the issue lists (root was checked by stack_lock), before anything is made."""
     for name, env_var in (("ip", "ABW_IP"), ("sshd", "ABW_SSHD"), ("ssh-keygen", "ABW_KEYGEN")):
         if tool(name, env_var) is None:
             raise Refusal(f"{name} not found: run `make setup` (iproute2, openssh-server)")
@@ -646,31 +646,53 @@ def main(argv: list[str]) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # a removal cut short would leave a half stack
     try:
-        if cmd == "create":
-            create(load_spec())
-        elif cmd == "destroy":
+        if cmd in ("create", "destroy"):
             spec = load_spec()
-            left = remove_stack(spec["name_prefix"], spec["state_dir"])
-            if left:
-                raise StackError(f"could not remove {', '.join(left)}")
+            with stack_lock(spec["name_prefix"]):
+                if cmd == "create":
+                    create(spec)
+                else:
+                    _removed(remove_stack(spec["name_prefix"], spec["state_dir"]))
         elif cmd == "clean":
             prefix = argv[2] if len(argv) > 2 else os.environ.get("ABW_PREFIX", "abw")
             check_prefix(prefix)
-            if os.geteuid() != 0:
-                raise Refusal("must run as root to remove namespaces and cgroups: use sudo")
-            state_dir = _registered_state_dir(prefix)
-            left = remove_stack(prefix, state_dir)
-            if left:
-                raise StackError(f"could not remove {', '.join(left)}")
+            with stack_lock(prefix):
+                _removed(remove_stack(prefix, _registered_state_dir(prefix)))
             print(f"clean-hosts: no host of prefix {prefix} is left")
         elif cmd == "check" and len(argv) == 3:
             print(f"{argv[2]}: local host, routed through bridge {check_route(argv[2])}")
         else:
             raise Refusal("usage: localhosts.py create|destroy|clean [PREFIX]|check ADDRESS")
     except (Refusal, StackError, OSError, subprocess.SubprocessError) as exc:
-        print(f"infra/local {cmd or ''}: {_describe(exc)}".replace("  ", " "), file=sys.stderr)
+        print(f"infra/local {cmd}: {_describe(exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def stack_lock(prefix: str, wait_s: float = 120) -> Iterator[None]:
+    """One create/destroy/clean of a prefix at a time (root only, checked first)."""
+    if os.geteuid() != 0:
+        raise Refusal("must run as root (namespaces, cgroups and sshd need it): use sudo")
+    REGISTRY.mkdir(mode=0o700, exist_ok=True)
+    with open(REGISTRY / f"{prefix}.lock", "w") as f:
+        end = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    raise Refusal(
+                        f"another create or destroy of stack {prefix} is running"
+                    ) from None
+                time.sleep(0.2)
+        yield
+
+
+def _removed(left: list[str]) -> None:
+    if left:
+        raise StackError(f"could not remove {', '.join(left)}")
 
 
 def _registered_state_dir(prefix: str) -> str | None:
