@@ -41,7 +41,8 @@ _PERCENTILE = re.compile(r"^\s+(\d+)%\s+(\d+)", re.M)
 _TOTAL_OF = re.compile(r"^.*?Total of (\d+) requests completed", re.M)
 # apr_pollset_poll: The timeout specified has expired (70007)
 # apr_socket_recv: Connection reset by peer (104)
-_APR_ERROR = re.compile(r"^(apr_\w+(?:\(\))?: .*\(\d+\))\s*$", re.M)
+# apr_sockaddr_info_get() for nohost: Name or service not known (670002)
+_APR_ERROR = re.compile(r"(apr_\w+(?:\(\))?[^:\n]*: [^\n]*\(\d+\))\s*$", re.M)
 # ab marks a run that went to the end: "(be patient).....done" (few requests) or
 # "Finished N requests" on stderr (with progress lines): stderr must be appended.
 _FINISHED = re.compile(r"\(be patient\)\.*done|^Finished \d+ requests", re.M)

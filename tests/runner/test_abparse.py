@@ -206,3 +206,16 @@ def test_merge_of_one_host_is_that_host():
     assert merged.requests_per_second == res.requests_per_second
     with pytest.raises(ValueError):
         merge_results([], [])
+
+
+def test_unresolvable_host_is_an_abort():
+    """As ab prints it (the error lands after the dots when stdout and stderr share a tty)."""
+    text = (
+        "Benchmarking nohost.invalid (be patient)..."
+        "apr_sockaddr_info_get() for nohost.invalid: Name or service not known (670002)\n"
+    )
+    res = parse_ab_stdout(text)
+    assert res.aborted and res.complete_requests == 0
+    assert res.abort_reason == (
+        "apr_sockaddr_info_get() for nohost.invalid: Name or service not known (670002)"
+    )
