@@ -19,11 +19,13 @@ LOCAL = ROOT / "infra" / "local"
 
 def terraform(*args: str, timeout: int = 600) -> None:
     """Run terraform in infra/local; raise CalledProcessError on failure."""
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
     subprocess.run(
         ["terraform", f"-chdir={LOCAL}", *args, "-input=false", "-no-color"],
         check=True,
         timeout=timeout,
         stdout=sys.stderr,
+        env=env,
     )
 
 
