@@ -181,7 +181,8 @@ class AbRequest:
 
 
 def parse_ab_gnuplot_tsv(text: str) -> list[AbRequest]:
-    """ab -g: one row per request (header `starttime seconds ctime dtime ttime wait`)."""
+    """ab -g: one row per request (header `starttime seconds ctime dtime ttime wait`).
+    Raises ValueError when the text is not an ab -g file; skips a malformed row."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
         return []
@@ -190,8 +191,14 @@ def parse_ab_gnuplot_tsv(text: str) -> list[AbRequest]:
         raise ValueError(f"not an ab -g file: header is {lines[0]!r}")
     rows = []
     for line in lines[1:]:
-        start, seconds, ctime, dtime, ttime, wait = line.split("\t")
-        rows.append(AbRequest(start, int(seconds), int(ctime), int(dtime), int(ttime), int(wait)))
+        parts = line.split("\t")
+        try:
+            start, seconds, ctime, dtime, ttime, wait = parts
+            rows.append(
+                AbRequest(start, int(seconds), int(ctime), int(dtime), int(ttime), int(wait))
+            )
+        except ValueError:  # a row cut short (disk full while ab wrote): skip it
+            continue
     return rows
 
 

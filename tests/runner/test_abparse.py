@@ -151,6 +151,8 @@ def test_gnuplot_tsv_rows():
     assert first.seconds > 1_600_000_000
     assert first.ttime >= 0 and first.ctime >= 0
     assert parse_ab_gnuplot_tsv("") == []
+    cut = (DATA / "clean.tsv").read_text()[:-10]  # last row cut short
+    assert len(parse_ab_gnuplot_tsv(cut)) == 999
     with pytest.raises(ValueError, match="not an ab -g file"):
         parse_ab_gnuplot_tsv("a\tb\n1\t2\n")
 
