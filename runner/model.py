@@ -129,26 +129,31 @@ class Sample:
         keepalive: bool,
         serving: dict[str, Any] | None,
         commit: str,
+        instrumented: bool = False,
     ) -> str:
-        """The key --resume uses to know whether a measurement already exists."""
-        return json.dumps(
-            [
-                mode,
-                view,
-                scenario,
-                int(concurrency),
-                int(requests),
-                int(repeat),
-                bool(keepalive),
-                canonical_serving(serving),
-                commit,
-            ],
-            separators=(",", ":"),
-        )
+        """The key --resume uses to know whether a measurement already exists.
+        The instrumented (counting) pass has keys of its own, never a timed run's."""
+        key: list[Any] = [
+            mode,
+            view,
+            scenario,
+            int(concurrency),
+            int(requests),
+            int(repeat),
+            bool(keepalive),
+            canonical_serving(serving),
+            commit,
+        ]
+        if instrumented:
+            key.append("instrumented")
+        return json.dumps(key, separators=(",", ":"))
 
     def identity(self) -> str:
         """This sample's resume key (see `identity_of`)."""
-        return self.identity_of(**{k: getattr(self, k) for k in IDENTITY_KEYS})
+        return self.identity_of(
+            **{k: getattr(self, k) for k in IDENTITY_KEYS},
+            instrumented=bool(self.extra.get("instrumented")),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form written to samples.jsonl and results.json."""

@@ -87,3 +87,24 @@ def test_identity_of_matches_identity():
 def test_canonical_serving_nested():
     assert canonical_serving({"b": {"y": 1, "x": None}, "a": True}) == '{"a":"true","b":{"y":"1"}}'
     assert canonical_serving(None) == "{}"
+
+
+def test_instrumented_pass_never_shares_a_timed_identity():
+    timed = make_sample()
+    counted = make_sample(extra={"instrumented": True}, hops_per_request=15.0)
+    assert counted.identity() != timed.identity()
+    args = {
+        k: getattr(timed, k)
+        for k in (
+            "mode",
+            "view",
+            "scenario",
+            "concurrency",
+            "requests",
+            "repeat",
+            "keepalive",
+            "serving",
+            "commit",
+        )
+    }
+    assert Sample.identity_of(**args, instrumented=True) == counted.identity()
