@@ -20,7 +20,7 @@ from runner.abcmd import ab_argv, split_load
 from runner.abparse import AbResult, merge_results, parse_ab_gnuplot_tsv, parse_ab_stdout
 from runner.inventory import Inventory
 from runner.model import Latency, Sample
-from runner.plan import Level, route
+from runner.plan import Level, PlanError, route
 from runner.remote import Remote, RemoteError, connect
 from runner.results import RunStore
 
@@ -158,10 +158,12 @@ class Bench:
 
     # -- one ab run ---------------------------------------------------------------------
     def _ab_on_all(
-        self, run_dir: str, path: str, requests: int, concurrency: int
+        self, run_dir: str, path: str, requests: int, concurrency: int, only_first: bool = False
     ) -> tuple[list[tuple[Remote, str, int]], float]:
-        """Run ab on every load generator at once; return (host, dir, rc) and wall time."""
-        shares = split_load(requests, concurrency, len(self.loadgens))
+        """Run ab on every load generator at once (or on the first only, for a primer at
+        concurrency 1); return (host, dir, rc) per host and the wall time."""
+        loadgens = self.loadgens[:1] if only_first else self.loadgens
+        shares = split_load(requests, concurrency, len(loadgens))
         url = self.inventory.app_url(path)
         bound = int(self.options.timeout_s * (requests / concurrency + 2) + 30)
         bound = min(bound, 3600)
@@ -187,8 +189,8 @@ class Bench:
             return lg, where, int(result.stdout.strip() or 1)
 
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=len(self.loadgens)) as pool:
-            outcomes = list(pool.map(one, zip(self.loadgens, shares, strict=True)))
+        with ThreadPoolExecutor(max_workers=len(loadgens)) as pool:
+            outcomes = list(pool.map(one, zip(loadgens, shares, strict=True)))
         return outcomes, time.monotonic() - started
 
     def _pull(self, outcomes: list[tuple[Remote, str, int]], local: Path) -> list[str]:
@@ -334,6 +336,14 @@ class Bench:
     def run(self, progress_label: Callable[[str], str] = lambda s: s) -> list[Sample]:
         """Validate, then measure every level; return the samples stored this time."""
         opts = self.options
+        too_low = [
+            lv.concurrency for lv in opts.levels if lv.concurrency < len(self.inventory.loadgens)
+        ]
+        if too_low:
+            raise PlanError(
+                f"concurrency {min(too_low)} is below the {len(self.inventory.loadgens)} load "
+                "generators: each needs at least one client; raise --concurrency"
+            )
         self.open()
         try:
             probe_paths: list[str] = []
@@ -395,7 +405,7 @@ class Bench:
         """A short primer at concurrency 1, then a warm-up at the level itself (not stored)."""
         primer = Level(level.scenario, 1, max(self.options.primer_requests, 1))
         progress.show(f"{target.mode} {level.scenario} {path} primer + warm-up")
-        self._ab_on_all(f"{self.store.run_id}/primer", path, primer.requests, 1)
+        self._ab_on_all(f"{self.store.run_id}/primer", path, primer.requests, 1, only_first=True)
         if self.options.warmup:
             n = max(level.concurrency * 2, len(self.loadgens))
             self._ab_on_all(f"{self.store.run_id}/warmup", path, n, level.concurrency)
