@@ -245,7 +245,10 @@ class Bench:
                 res.abort_reason = res.abort_reason or f"ab exited {rc}"
             results.append(res)
             tsv = host_dir / "requests.tsv"
-            rows.append(parse_ab_gnuplot_tsv(_read(tsv)) if tsv.exists() else [])
+            try:
+                rows.append(parse_ab_gnuplot_tsv(_read(tsv)) if tsv.exists() else [])
+            except ValueError:  # not an ab -g file (cut short): percentiles from ab's table
+                rows.append([])
         merged = merge_results(results, rows)
         sample = self._judge(
             base, merged, target, path, files, wall, app_before, app_after, lg_before, lg_after
