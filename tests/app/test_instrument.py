@@ -39,7 +39,10 @@ def instrumented(
 
 
 def _measure(server: Process, route: str) -> tuple[int, float]:
-    with urllib.request.urlopen(f"{server.base_url}/{route}/", timeout=30) as response:
+    request = urllib.request.Request(
+        f"{server.base_url}/{route}/", headers={"X-Bench-Instrument": "1"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
         # The async stack's security headers, set in either mode.
         assert response.headers["X-Frame-Options"] == "DENY"
@@ -65,7 +68,23 @@ def test_cpu_time_is_reported_and_the_page_is_unchanged(
     assert http_get(instrumented.base_url + "/users/sync/")[1] == plain
 
 
+@pytest.mark.parametrize("ask", [None, "0", "yes"])
+def test_only_requests_that_ask_are_counted(instrumented: Process, ask: str | None) -> None:
+    headers = {} if ask is None else {"X-Bench-Instrument": ask}
+    request = urllib.request.Request(f"{instrumented.base_url}/plain/sync/", headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.read() == b"plain ok\n"
+        assert response.headers["X-Bench-Hops"] is None
+        assert response.headers["X-Bench-Cpu-Ms"] is None
+    # ... and the next request that asks is counted from zero, not from what went before.
+    # (ASGI: the handler's request_started hop; WSGI: the view's async_to_sync.)
+    assert _measure(instrumented, "plain/async")[0] == 1
+
+
 def test_counters_are_off_by_default(servers: dict[str, Process]) -> None:
     for server in servers.values():
-        with urllib.request.urlopen(server.base_url + "/plain/sync/", timeout=30) as response:
+        request = urllib.request.Request(
+            server.base_url + "/plain/sync/", headers={"X-Bench-Instrument": "1"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
             assert response.headers["X-Bench-Hops"] is None
