@@ -6,6 +6,8 @@ Commands, each printing one JSON object:
   probe.py cpu                 CPU time of this host (its cgroup if it has one, else /proc/stat)
   probe.py specs               what this host has: CPU model, CPUs, memory, kernel
   probe.py procs NAME          count and resident memory of the processes named NAME
+  probe.py counted URL N       N sequential GETs asking the app to count (X-Bench-Instrument:
+                               1); status, length, thread hops and CPU ms of each
 A host made by infra/local shares /proc with the machine, so what it "has" is read from its
 own cgroup (the one sshd and this probe run in), not from /proc/cpuinfo or /proc/meminfo.
 """
@@ -143,6 +145,31 @@ def http(url: str) -> dict:
     return out
 
 
+def counted(url: str, count: str = "10") -> dict:
+    """GET url `count` times, one at a time, asking the app for its per-request counters."""
+    results = []
+    for _ in range(max(int(count), 1)):
+        request = urllib.request.Request(url, headers={"X-Bench-Instrument": "1"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                body, status, headers = resp.read(), resp.status, resp.headers
+        except urllib.error.HTTPError as exc:
+            body, status, headers = exc.read(), exc.code, exc.headers
+        except (urllib.error.URLError, OSError) as exc:
+            results.append({"error": str(getattr(exc, "reason", exc))})
+            continue
+        hops, cpu_ms = headers.get("X-Bench-Hops"), headers.get("X-Bench-Cpu-Ms")
+        results.append(
+            {
+                "status": status,
+                "length": len(body),
+                "hops": int(hops) if hops is not None else None,
+                "cpu_ms": float(cpu_ms) if cpu_ms is not None else None,
+            }
+        )
+    return {"url": url, "requests": results}
+
+
 def _same_host(pid: str, mine: str | None) -> bool:
     """Whether pid runs in this host's cgroup (local hosts share /proc with the machine)."""
     if mine in (None, "/"):
@@ -170,7 +197,7 @@ def procs(name: str) -> dict:
 
 def main(argv: list[str]) -> int:
     """Dispatch one command and print its JSON."""
-    commands = {"cpu": cpu, "specs": specs, "http": http, "procs": procs}
+    commands = {"cpu": cpu, "specs": specs, "http": http, "procs": procs, "counted": counted}
     if not argv or argv[0] not in commands:
         print(f"usage: probe.py {{{'|'.join(commands)}}} [ARG]", file=sys.stderr)
         return 2
