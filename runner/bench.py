@@ -18,6 +18,7 @@ from typing import Any
 
 from runner.abcmd import ab_argv, split_load
 from runner.abparse import AbResult, merge_results, parse_ab_gnuplot_tsv, parse_ab_stdout
+from runner.instrument import maybe_count
 from runner.inventory import Inventory
 from runner.model import Latency, Sample
 from runner.plan import Level, PlanError, route
@@ -44,6 +45,8 @@ class BenchOptions:
     primer_requests: int = 5
     warmup: bool = True
     command: str = ""
+    instrument: bool = True  # the separate counting pass after each level (runner.instrument)
+    instrument_requests: int = 12
 
 
 @dataclass
@@ -142,7 +145,10 @@ class Bench:
                 f"app has {body.get('users')} users, not {EXPECTED_USERS}: "
                 "redeploy to load the data"
             )
-        target = Target(mode=body["mode"], serving=dict(body.get("serving") or {}), health=body)
+        # The middleware stack is part of the serving config: a sweep over it must not
+        # look like repetitions of one configuration (to the report or to --resume).
+        serving = {**(body.get("serving") or {}), "middleware": body.get("middleware")}
+        target = Target(mode=body["mode"], serving=serving, health=body)
         routes = set(body.get("routes") or [])
         for path in paths:
             if routes and path not in routes:
@@ -368,6 +374,7 @@ class Bench:
                 ]
                 progress.advance(level.requests * (opts.repeat - len(todo)))
                 if not todo:
+                    stored += maybe_count(self, target, level, path, done, progress.show)
                     continue
                 self._prime(target, level, path, progress)
                 for r in todo:
@@ -383,6 +390,7 @@ class Bench:
                         raise BenchAbort(
                             f"{sample.reason}; completed samples are in {self.store.run_dir}"
                         )
+                stored += maybe_count(self, target, level, path, done, progress.show)
                 self._recheck(target)
             progress.show("done")
             return stored

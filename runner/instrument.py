@@ -1,0 +1,184 @@
+"""The instrumented pass: after a level's timed repetitions, a few sequential requests
+that ask the app to count (``X-Bench-Instrument: 1``) give each mode's thread hops and
+CPU time per request, stored beside the level's samples and never inside them.
+
+The app counts only when it runs with ``BENCH_INSTRUMENT=1`` (the deploy's default) and
+only for requests sending the header (ab never does), so the timed runs are uncounted.
+The pass runs at concurrency 1 because the app's CPU figure is its worker process's CPU
+time between a request's arrival and its response start: the request's own cost only
+when nothing else runs beside it. The app host's cgroup CPU over the whole pass, divided
+by its requests, is recorded too (it includes Granian's Rust side and the request's tail).
+
+Its record is a Sample with ``extra["instrumented"] = True``: ``rps`` and latency stay
+empty, ``hops_per_request`` and ``cpu_ms_per_request`` carry the figures, and it has
+a resume identity of its own (runner.model.Sample.identity_of).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from runner.model import Sample
+from runner.plan import Level
+from runner.remote import RemoteError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runner.bench import Bench, Target
+
+DEFAULT_COUNT = 12
+
+
+@dataclass
+class Counted:
+    """What the counted requests of one pass say: figures, or why they cannot be trusted."""
+
+    hops: float | None = None
+    cpu_ms: float | None = None
+    hops_range: tuple[int, int] | None = None
+    cpu_ms_each: list[float] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def summarize(requests: list[dict[str, Any]], expected_length: int | None) -> Counted:
+    """Turn the probe's per-request answers into hops (mean) and CPU ms (median) per request.
+
+    The median, not the mean, for CPU: one request of the pass may pay for a garbage
+    collection or a connection-pool refill that the others do not."""
+    out = Counted()
+    if not requests:
+        out.reasons.append("no counted request was made")
+        return out
+    errors = [r["error"] for r in requests if "error" in r]
+    if errors:
+        out.reasons.append(f"{len(errors)} counted requests failed ({errors[0]})")
+    answered = [r for r in requests if "error" not in r]
+    bad = [r["status"] for r in answered if r["status"] != 200]
+    if bad:
+        out.reasons.append(f"{len(bad)} counted requests answered non-200 ({bad[0]})")
+    if expected_length is not None:
+        lengths = {r["length"] for r in answered if r["status"] == 200} - {expected_length}
+        if lengths:
+            out.reasons.append(f"response length {sorted(lengths)}, expected {expected_length}")
+    counted = [r for r in answered if r.get("hops") is not None and r.get("cpu_ms") is not None]
+    if answered and not counted:
+        out.reasons.append(
+            "the app sent no X-Bench-Hops header: deploy it with BENCH_INSTRUMENT on "
+            "(the deploy's default; -e instrument=true)"
+        )
+    if counted:
+        hops = [int(r["hops"]) for r in counted]
+        out.hops = statistics.fmean(hops)
+        out.hops_range = (min(hops), max(hops))
+        out.cpu_ms_each = [float(r["cpu_ms"]) for r in counted]
+        out.cpu_ms = statistics.median(out.cpu_ms_each)
+    return out
+
+
+def identity_args(bench: Bench, target: Target, level: Level) -> dict[str, Any]:
+    """The resume identity of a level's instrumented record (repeat 0, instrumented)."""
+    return {
+        "mode": target.mode,
+        "view": bench.options.view,
+        "scenario": level.scenario,
+        "concurrency": level.concurrency,
+        "requests": level.requests,
+        "repeat": 0,
+        "keepalive": bench.options.keepalive,
+        "serving": target.serving,
+        "commit": bench.commit,
+        "instrumented": True,
+    }
+
+
+def instrumented_pass(
+    bench: Bench, target: Target, level: Level, path: str, count: int = DEFAULT_COUNT
+) -> Sample:
+    """Send `count` counted requests to `path` one at a time from the first load
+    generator; return the level's instrumented record (status ok, invalid or failed)."""
+    assert bench.app is not None
+    base = {
+        "run_id": bench.store.run_id,
+        "mode": target.mode,
+        "view": bench.options.view,
+        "scenario": level.scenario,
+        "path": path,
+        "concurrency": level.concurrency,
+        "requests": level.requests,
+        "repeat": 0,
+        "keepalive": bench.options.keepalive,
+        "serving": target.serving,
+        "commit": bench.commit,
+        "loadgen_hosts": [bench.loadgens[0].host.name],
+        "started_at": datetime.now(UTC).isoformat(),
+    }
+    extra: dict[str, Any] = {"instrumented": True, "kind": "instrumented", "count": count}
+    url = bench.inventory.app_url(path)
+    try:
+        before = bench.app.probe("cpu")
+        answer = bench.loadgens[0].probe("counted", url, str(count), timeout=30 * count + 30)
+        after = bench.app.probe("cpu")
+    except RemoteError as exc:
+        return Sample(
+            **base,
+            status="failed",
+            reason=f"instrumented pass failed: {exc}",
+            stage="load",
+            error=str(exc),
+            extra=extra,
+            finished_at=datetime.now(UTC).isoformat(),
+        )
+    requests = answer.get("requests") or []
+    counted = summarize(requests, target.lengths.get(path))
+    done = sum(1 for r in requests if "error" not in r)
+    if done:
+        extra["host_cpu_ms_per_request"] = round(
+            (after["cpu_s"] - before["cpu_s"]) * 1000 / done, 3
+        )
+    extra["cpu_ms_each"] = counted.cpu_ms_each
+    if counted.hops_range:
+        extra["hops_min"], extra["hops_max"] = counted.hops_range
+    return Sample(
+        **base,
+        completed=done,
+        failed=len(requests) - done,
+        hops_per_request=counted.hops,
+        cpu_ms_per_request=round(counted.cpu_ms, 3) if counted.cpu_ms is not None else None,
+        status="invalid" if counted.reasons else "ok",
+        reason="; ".join(counted.reasons),
+        extra=extra,
+        finished_at=datetime.now(UTC).isoformat(),
+    )
+
+
+def maybe_count(
+    bench: Bench,
+    target: Target,
+    level: Level,
+    path: str,
+    done: set[str],
+    show: Callable[[str], None],
+) -> list[Sample]:
+    """The level's instrumented pass, stored at once; nothing when --no-instrument, when
+    the app runs without BENCH_INSTRUMENT (said once), or when a resume already has it."""
+    if not bench.options.instrument:
+        return []
+    if not target.health.get("instrument"):
+        if not getattr(bench, "_said_uninstrumented", False):
+            print(
+                "note: the app runs without BENCH_INSTRUMENT: no instrumented pass "
+                "(redeploy with -e instrument=true, the deploy's default)",
+                file=sys.stderr,
+            )
+            bench._said_uninstrumented = True  # type: ignore[attr-defined]
+        return []
+    if Sample.identity_of(**identity_args(bench, target, level)) in done:
+        return []
+    show(f"{target.mode} {level.scenario} {path} instrumented pass ({bench.options.view})")
+    sample = instrumented_pass(bench, target, level, path, bench.options.instrument_requests)
+    bench.store.append(sample)
+    return [sample]
