@@ -21,6 +21,8 @@ from runner.plan import MODES, PRESETS, PlanError, build_levels, check_view
 from runner.remote import RemoteError
 from runner.report import build_report, summary_table
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
+from runner.sweep import Sweep, deployments, parse_sweep
+from runner.tune import run_search, run_tune, run_tuned
 
 DEFAULT_INVENTORY = "inventory/local.yml"
 
@@ -36,6 +38,8 @@ BENCH_HELP = {
     "results": "folder for results/<run-id>/ (default results)",
     "resume": "a run id to continue: measures only what that run is missing",
     "timeout": "ab's per-request timeout in seconds (-s; default 30, as ab's own)",
+    "instrument": "after each level, a separate sequential pass that asks the app for its "
+    "thread hops and CPU per request (default on; --no-instrument skips it)",
 }
 
 
@@ -48,6 +52,7 @@ def _options(
     keepalive: bool,
     preset: str,
     timeout: int,
+    instrument: bool = True,
 ) -> BenchOptions:
     """Check every option before any host is touched."""
     check_view(view)
@@ -64,6 +69,7 @@ def _options(
         keepalive=keepalive,
         timeout_s=timeout,
         command="fab " + shlex.join(sys.argv[1:]),
+        instrument=instrument,
     )
 
 
@@ -101,11 +107,12 @@ def bench(
     results="results",
     resume="",
     timeout=30,
+    instrument=True,
 ):
     """Measure the deployed app with ApacheBench from the load-generator host(s)."""
     try:
         options = _options(
-            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout
+            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
         )
         inv = load_inventory(inventory)
         store = _store(results, resume)
@@ -122,10 +129,18 @@ def bench(
     help={
         **BENCH_HELP,
         "modes": "comma list of modes to deploy and bench in turn (default asgi,wsgi)",
-        "workers": "Granian workers (default: one per CPU of the app host)",
-        "blocking_threads": "Granian blocking threads (WSGI only may go above 1)",
+        "workers": "Granian workers, a comma list to sweep (default: one per CPU of the app host)",
+        "blocking_threads": "Granian blocking threads, a comma list (above 1: WSGI only)",
+        "backpressure": "Granian backpressure per worker, a comma list (default Granian's)",
+        "middleware": "middleware stacks to sweep: comma list of stock, minimal, async",
+        "loop": "ASGI event loops to sweep: comma list of asyncio, uvloop (auto, rloop)",
         "serving_preset": "serving preset, e.g. original (4 workers, 6 blocking threads)",
-        "deploy_vars": "extra deploy variables as k=v,k=v (e.g. debug=true,loop=uvloop)",
+        "deploy_vars": "extra deploy variables as k=v,k=v (e.g. debug=true)",
+        "search": "concurrency search instead of levels: the io crossover and each mode's "
+        "best zero-error concurrency (scenario from --scenario, default io)",
+        "tuned": "compare each mode at its best serving config (found by fab tune within "
+        "--budget) and at the original's settings (serving preset original)",
+        "budget": "seconds --search or --tuned may spend (default 600)",
     }
 )
 def compare(
@@ -142,20 +157,58 @@ def compare(
     results="results",
     resume="",
     timeout=30,
-    workers=0,
-    blocking_threads=0,
+    instrument=True,
+    workers="",
+    blocking_threads="",
+    backpressure="",
+    middleware="",
+    loop="",
     serving_preset="",
     deploy_vars="",
+    search=False,
+    tuned=False,
+    budget=600,
 ):
-    """Deploy each mode in turn, bench it into one run, and write the report."""
+    """Deploy each mode (and each serving config swept) in turn, bench it into one run,
+    and write the report."""
     try:
+        sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
+        extra = _deploy_vars(serving_preset, deploy_vars)
+        if search and tuned:
+            raise PlanError("--search and --tuned are separate runs: pass one of them")
+        if (search or tuned) and budget < 1:
+            raise PlanError(f"--budget must be at least 1 second, not {budget}")
+        if search:
+            if "," in (scenario or "io"):
+                raise PlanError("--search takes one --scenario (default io)")
+            build_levels(scenario or "io", "", "", "")  # checks the scenario's name
+            run_dir = run_search(
+                inventory,
+                mode_list_of(modes),
+                scenario or "io",
+                check_view(view),
+                budget,
+                results,
+                extra,
+                timeout_s=timeout,
+            )
+            print(f"report: {run_dir / 'report.md'}")
+            return
+        options = _options(
+            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
+        )
+        if tuned:
+            run_dir = run_tuned(inventory, mode_list_of(modes), options, budget, results, extra)
+            print(f"report: {run_dir / 'report.md'}")
+            return
         run_dir = run_compare(
             inventory,
             modes,
-            _options(scenario, view, concurrency, requests, repeat, keepalive, preset, timeout),
+            options,
             results=results,
             resume=resume,
-            deploy_extra=_deploy_vars(workers, blocking_threads, serving_preset, deploy_vars),
+            deploy_extra=extra,
+            sweep=sweep,
         )
     except (*FAILURES, DeployError) as exc:
         raise Exit(f"fab compare: {exc}", code=1) from None
@@ -164,12 +217,8 @@ def compare(
     print(f"report: {run_dir / 'report.md'}")
 
 
-def _deploy_vars(workers: int, blocking_threads: int, preset: str, extra: str) -> dict[str, object]:
+def _deploy_vars(preset: str, extra: str) -> dict[str, object]:
     out: dict[str, object] = {}
-    if workers:
-        out["workers"] = workers
-    if blocking_threads:
-        out["blocking_threads"] = blocking_threads
     if preset:
         out["serving_preset"] = preset
     for pair in filter(None, (p.strip() for p in extra.split(","))):
@@ -187,21 +236,21 @@ def run_compare(
     results: str = "results",
     resume: str = "",
     deploy_extra: dict[str, object] | None = None,
+    sweep: Sweep | None = None,
 ) -> Path:
-    """Deploy and bench each mode into one run folder; write its report; return the folder."""
-    mode_list = [m.strip() for m in modes.split(",") if m.strip()]
-    for mode in mode_list:
-        if mode not in MODES:
-            raise PlanError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
+    """Deploy and bench each mode (times each serving config of `sweep`) into one run
+    folder; write its report; return the folder."""
+    plan, notes = deployments(mode_list_of(modes), sweep or Sweep(), deploy_extra)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     inv = load_inventory(inventory)
     store = _store(results, resume)
     print(f"run {store.run_id}: results in {store.run_dir}", file=sys.stderr)
     try:
-        for mode in mode_list:
-            print(f"deploying {mode} ...", file=sys.stderr, flush=True)
-            seconds = ansible_playbook(
-                "deploy.yml", inventory, {"mode": mode, **(deploy_extra or {})}
-            )
+        for i, (mode, extra) in enumerate(plan, 1):
+            label = " ".join(f"{k}={v}" for k, v in extra.items())
+            print(f"deploying {mode} {label} ({i}/{len(plan)}) ...", file=sys.stderr, flush=True)
+            seconds = ansible_playbook("deploy.yml", inventory, {"mode": mode, **extra})
             store.note_deploy(mode, seconds)
             Bench(inv, store, options).run()
     finally:
@@ -232,6 +281,77 @@ def report(c, run="", results="results", out=""):
     print(f"report: {path}")
 
 
+@task(
+    help={
+        "inventory": BENCH_HELP["inventory"],
+        "modes": "comma list of modes to tune (default asgi,wsgi)",
+        "scenario": "the one scenario to tune for (default io)",
+        "view": BENCH_HELP["view"],
+        "concurrency": "the one concurrency level each configuration is measured at (default 100)",
+        "requests": "requests per measurement (default 4 x concurrency, at least 100)",
+        "repeat": "repetitions per configuration (default 1)",
+        "budget": "seconds the whole search may take (default 600); it stops when spent",
+        "results": BENCH_HELP["results"],
+        "deploy_vars": "fixed deploy variables as k=v,k=v (e.g. middleware=minimal)",
+    }
+)
+def tune(
+    c,
+    inventory=DEFAULT_INVENTORY,
+    modes="asgi,wsgi",
+    scenario="io",
+    view="original",
+    concurrency=100,
+    requests=0,
+    repeat=1,
+    budget=600,
+    results="results",
+    deploy_vars="",
+):
+    """Find each mode's best serving config (workers, blocking threads, loop, backpressure)
+    at zero errors, by a coordinate search within --budget seconds."""
+    try:
+        check_view(view)
+        n = requests or max(4 * concurrency, 100)
+        _, levels = build_levels(scenario, str(concurrency), str(n), "")
+        if len(levels) != 1:
+            raise PlanError("fab tune takes one --scenario and one --concurrency")
+        if repeat < 1 or budget < 1:
+            raise PlanError("--repeat and --budget must be at least 1")
+        run_dir = run_tune(
+            inventory,
+            mode_list_of(modes),
+            scenario,
+            concurrency,
+            n,
+            repeat,
+            view,
+            budget,
+            results,
+            _deploy_vars("", deploy_vars),
+        )
+    except (*FAILURES, DeployError) as exc:
+        raise Exit(f"fab tune: {exc}", code=1) from None
+    except KeyboardInterrupt:
+        raise Exit("fab tune: interrupted; completed samples are kept", code=130) from None
+    tuned = load_run(run_dir).metadata.get("tune", {})
+    for mode, t in tuned.items():
+        spent = " (budget spent before every candidate was tried)" if t.get("exhausted") else ""
+        print(f"{mode}: best {t.get('best_label')} at {t.get('best_rps') or 0:.1f} req/s{spent}")
+    print(f"report: {run_dir / 'report.md'}")
+
+
+def mode_list_of(modes: str) -> list[str]:
+    """The --modes comma list, each checked."""
+    out = [m.strip() for m in modes.split(",") if m.strip()]
+    if not out:
+        raise PlanError("--modes is empty: pass asgi, wsgi or asgi,wsgi")
+    for mode in out:
+        if mode not in MODES:
+            raise PlanError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
+    return out
+
+
 def _newest_run(root: Path) -> str:
     runs = sorted(p.name for p in root.glob("*") if (p / "results.json").exists())
     if not runs:
@@ -239,7 +359,7 @@ def _newest_run(root: Path) -> str:
     return runs[-1]
 
 
-namespace = Collection(bench, compare, report)
+namespace = Collection(bench, compare, report, tune)
 try:  # the cloud tasks, when their module is present
     from runner import tasks_aws
 
