@@ -6,8 +6,10 @@ The app counts only when it runs with ``BENCH_INSTRUMENT=1`` (the deploy's defau
 only for requests sending the header (ab never does), so the timed runs are uncounted.
 The pass runs at concurrency 1 because the app's CPU figure is its worker process's CPU
 time between a request's arrival and its response start: the request's own cost only
-when nothing else runs beside it. The app host's cgroup CPU over the whole pass, divided
-by its requests, is recorded too (it includes Granian's Rust side and the request's tail).
+when nothing else runs beside it. The app host's cgroup CPU over the whole pass, less
+one probe's own cost, divided by its requests, is recorded too as
+``extra["host_cpu_ms_per_request"]`` (it includes Granian's Rust side and the request's
+tail after the response start).
 
 Its record is a Sample with ``extra["instrumented"] = True``: ``rps`` and latency stay
 empty, ``hops_per_request`` and ``cpu_ms_per_request`` carry the figures, and it has
@@ -122,6 +124,9 @@ def instrumented_pass(
         before = bench.app.probe("cpu")
         answer = bench.loadgens[0].probe("counted", url, str(count), timeout=30 * count + 30)
         after = bench.app.probe("cpu")
+        # What one probe costs the app host (an SSH exec and a Python start, tens of ms):
+        # taken away, so the figure is the app's, not the measuring's.
+        overhead = bench.app.probe("cpu")["cpu_s"] - after["cpu_s"]
     except RemoteError as exc:
         return Sample(
             **base,
@@ -136,9 +141,8 @@ def instrumented_pass(
     counted = summarize(requests, target.lengths.get(path))
     done = sum(1 for r in requests if "error" not in r)
     if done:
-        extra["host_cpu_ms_per_request"] = round(
-            (after["cpu_s"] - before["cpu_s"]) * 1000 / done, 3
-        )
+        host_s = max(after["cpu_s"] - before["cpu_s"] - overhead, 0.0)
+        extra["host_cpu_ms_per_request"] = round(host_s * 1000 / done, 3)
     extra["cpu_ms_each"] = counted.cpu_ms_each
     if counted.hops_range:
         extra["hops_min"], extra["hops_max"] = counted.hops_range
