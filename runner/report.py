@@ -391,25 +391,30 @@ def _hosts_section(runs: list[RunData]) -> list[str]:
 
 def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     """CPU and thread hops per request next to throughput, when the counting pass ran."""
-    per: dict[tuple[str, str, str, str], dict[str, list[float]]] = defaultdict(
+    per: dict[tuple[str, str, str, str, str], dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for run in runs:
         for s in run.samples:
-            key = (s.scenario, s.view, s.mode, s.path)
+            if s.status != "ok":  # a counting pass that failed or was not counted
+                continue
+            key = (s.scenario, s.view, s.mode, s.path, config_label(s.serving))
             if s.hops_per_request is not None:
                 per[key]["hops"].append(s.hops_per_request)
             if s.cpu_ms_per_request is not None:
                 per[key]["cpu"].append(s.cpu_ms_per_request)
+            if (host := s.extra.get("host_cpu_ms_per_request")) is not None:
+                per[key]["host"].append(float(host))
     if not per:
         return []
-    best: dict[tuple[str, str, str, str], float] = {}
+    best: dict[tuple[str, str, str, str, str], float] = {}
     cpus = _app_cpus(runs)
     for c in cells:
         for path in {s.path for s in c.valid}:
-            key = (c.scenario, c.view, c.mode, path)
+            key = (c.scenario, c.view, c.mode, path, c.config)
             if (m := c.rps_mean()) is not None:
                 best[key] = max(best.get(key, 0.0), m)
+    several = len({key[4] for key in per}) > 1
     rows = []
     for key, vals in sorted(per.items()):
         cpu = stats.mean(vals["cpu"])
@@ -421,7 +426,9 @@ def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
                 key[1],
                 key[2].upper(),
                 f"`{key[3]}`",
+                *([key[4]] if several else []),
                 _f(cpu, 2),
+                _f(stats.mean(vals["host"]), 2),
                 _f(stats.mean(vals["hops"]), 1),
                 _f(top, 2),
                 _f(limit, 1),
@@ -431,10 +438,13 @@ def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     return [
         "## Why: the cost of each mode per request",
         "",
-        "Measured in a separate instrumented pass after the timed runs (counting costs "
-        "time, so it never runs inside them): the app's CPU time per request and the "
-        "thread hops (sync→async and async→sync bridges) it made. The CPU-bound limit is "
-        f"the app host's CPUs ({cpus or '?'}) divided by the CPU one request costs.",
+        "Measured in a separate instrumented pass after the timed runs (a few sequential "
+        "requests that ask the app to count; the timed runs never do): the app's CPU time "
+        "per request (its worker process, arrival to response start; median), the app "
+        "host's CPU per request over the pass (cgroup: Granian's Rust side included), and "
+        "the thread hops (sync→async and async→sync bridges) it made. The CPU-bound limit "
+        f"is the app host's CPUs ({cpus or '?'}) divided by the app's CPU per request. "
+        "docs/EXPLAIN.md says how to read it.",
         "",
         *_table(
             [
@@ -442,7 +452,9 @@ def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
                 "view",
                 "mode",
                 "path",
+                *(["config"] if several else []),
                 "CPU ms/request",
+                "host CPU ms/request",
                 "hops/request",
                 "best req/s",
                 "CPU-bound limit req/s",
