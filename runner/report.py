@@ -466,6 +466,140 @@ def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     ]
 
 
+def _configs_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
+    """Which serving configuration won, per scenario x view x concurrency x mode, and by
+    how much over the runner-up and over the original's settings (a sweep, `fab tune`,
+    `fab compare --tuned`); then what the tuning and concurrency searches decided."""
+    groups: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
+    for c in cells:
+        groups[(c.scenario, c.view, c.keepalive, c.concurrency, c.mode)].append(c)
+    rows = []
+    for (scenario, view, _, conc, mode), group in sorted(groups.items()):
+        ranked = sorted(
+            (c for c in group if c.rps_mean() is not None),
+            key=lambda c: c.rps_mean() or 0.0,
+            reverse=True,
+        )
+        if len(group) < 2 or not ranked:
+            continue
+        win = ranked[0]
+        top = win.rps_mean() or 0.0
+        runner_up = ranked[1].rps_mean() if len(ranked) > 1 else None
+        original = next((c for c in ranked if c.preset == "original"), None)
+        orig_rps = original.rps_mean() if original else None
+        rows.append(
+            [
+                scenario,
+                view,
+                str(conc),
+                mode.upper(),
+                f"`{win.config}`",
+                _rps(win),
+                f"{len(group)}",
+                _pct((top - runner_up) / runner_up * 100 if runner_up else None),
+                _pct(
+                    (top - orig_rps) / orig_rps * 100 if orig_rps and original is not win else None
+                ),
+            ]
+        )
+    out: list[str] = []
+    if rows:
+        out += [
+            "## Serving configurations: which won",
+            "",
+            "Per cell, the configuration with the highest mean requests/s over its valid "
+            "repetitions (configs with any failed request have none), against the next best "
+            "and against the original's settings (serving preset `original`) when measured.",
+            "",
+            *_table(
+                [
+                    "scenario",
+                    "view",
+                    "c",
+                    "mode",
+                    "winner",
+                    "req/s",
+                    "configs",
+                    "over runner-up",
+                    "over original",
+                ],
+                rows,
+            ),
+            "",
+        ]
+    for run in runs:
+        out += _tune_lines(run.metadata.get("tune") or {}, run.run_id)
+        out += _search_lines(run.metadata.get("search") or {}, run.run_id)
+    return out
+
+
+def _tune_lines(tune: dict[str, Any], run_id: str) -> list[str]:
+    if not tune:
+        return []
+    out = [f"## Tuning (`fab tune`, run `{run_id}`)", ""]
+    for mode, t in sorted(tune.items()):
+        best, rps = t.get("best_label"), t.get("best_rps")
+        gains = []
+        for name, key in (
+            ("the deploy's defaults", "default_rps"),
+            ("the original's", "original_rps"),
+        ):
+            base = t.get(key)
+            if rps and base:
+                gains.append(f"{(rps - base) / base * 100:+.1f}% over {name} ({base:.1f})")
+        spent = (
+            f"budget of {t.get('budget_s')} s spent before every candidate was tried"
+            if t.get("exhausted")
+            else f"every candidate tried in {t.get('spent_s')} s"
+        )
+        tried = len(t.get("tried") or [])
+        rejected = sum(1 for x in t.get("tried") or [] if x.get("rps") is None)
+        out.append(
+            f"- **{mode.upper()}** ({t.get('scenario')}, c={t.get('concurrency')}): best "
+            f"`{best}` at {_f(rps, 1)} req/s"
+            + (f", {'; '.join(gains)}" if gains else "")
+            + f". {tried} configurations measured ({rejected} rejected for errors); {spent}."
+        )
+    out.append("")
+    return out
+
+
+def _search_lines(search: dict[str, Any], run_id: str) -> list[str]:
+    if not search:
+        return []
+    out = [f"## Concurrency search (`fab compare --search`, run `{run_id}`)", ""]
+    points = search.get("points") or {}
+    levels = sorted({int(c) for p in points.values() for c in p})
+    modes = list(points)
+    rows = [[str(c), *[_f(points[m].get(str(c)), 1) for m in modes]] for c in levels]
+    out += _table(["c", *[f"{m.upper()} req/s" for m in modes]], rows)
+    out.append("")
+    for mode, best in (search.get("best") or {}).items():
+        if best:
+            out.append(
+                f"- {mode.upper()}: best zero-error concurrency {best['concurrency']} "
+                f"({best['rps']:.1f} req/s)"
+            )
+        else:
+            out.append(f"- {mode.upper()}: no level without errors")
+    cross = search.get("crossover")
+    if cross:
+        a, b = modes[0], modes[1]
+        lo, hi = cross
+        ahead_lo = a if (points[a][str(lo)] or 0) > (points[b][str(lo)] or 0) else b
+        other = b if ahead_lo == a else a
+        out.append(
+            f"- crossover of `{search.get('scenario')}`: {ahead_lo.upper()} leads at c={lo}, "
+            f"{other.upper()} at c={hi}: the crossover lies in ({lo}, {hi}]"
+        )
+    else:
+        out.append("- no crossover: one mode leads (or ties) at every level measured by both")
+    if search.get("exhausted"):
+        out.append(f"- stopped: the budget of {search.get('budget_s')} s was spent")
+    out.append("")
+    return out
+
+
 def _ceiling_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     """Each mode's best requests/s against what the app host's CPUs can give, from the
     server CPU the timed runs cost (the app host's cgroup accounting)."""
@@ -676,6 +810,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
             lines.append("")
     lines += _ceiling_section(runs, cells)
     lines += _why_section(runs, cells)
+    lines += _configs_section(runs, cells)
     lines += _hosts_section(runs)
     lines += _original_section(cells, pairs)
     path = out_dir / REPORT
