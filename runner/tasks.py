@@ -137,7 +137,8 @@ def bench(
         "serving_preset": "serving preset, e.g. original (4 workers, 6 blocking threads)",
         "deploy_vars": "extra deploy variables as k=v,k=v (e.g. debug=true)",
         "search": "concurrency search instead of levels: the io crossover and each mode's "
-        "best zero-error concurrency (scenario from --scenario, default io)",
+        "best zero-error concurrency (scenario from --scenario, default io; --concurrency "
+        "START,CAP bounds the doubling, default 8,1024)",
         "tuned": "compare each mode at its best serving config (found by fab tune within "
         "--budget) and at the original's settings (serving preset original)",
         "budget": "seconds --search or --tuned may spend (default 600)",
@@ -182,6 +183,9 @@ def compare(
             if "," in (scenario or "io"):
                 raise PlanError("--search takes one --scenario (default io)")
             build_levels(scenario or "io", "", "", "")  # checks the scenario's name
+            bounds = [int(v) for v in concurrency.split(",")] if concurrency else [8, 1024]
+            if len(bounds) != 2 or not 1 <= bounds[0] <= bounds[1]:
+                raise PlanError("--search takes --concurrency START,CAP (e.g. 8,1024)")
             run_dir = run_search(
                 inventory,
                 mode_list_of(modes),
@@ -190,6 +194,8 @@ def compare(
                 budget,
                 results,
                 extra,
+                start=bounds[0],
+                cap=bounds[1],
                 timeout_s=timeout,
             )
             print(f"report: {run_dir / 'report.md'}")

@@ -13,6 +13,7 @@ from typing import Any
 from runner.bench import Bench, BenchOptions
 from runner.deploy import ansible_playbook
 from runner.inventory import Inventory, load_inventory
+from runner.model import Sample
 from runner.plan import Level
 from runner.report import build_report
 from runner.results import RunStore, load_run, new_run_id
@@ -60,6 +61,18 @@ class Deadline:
         return time.monotonic() - self.started
 
 
+def usable(sample: Sample) -> bool:
+    """Whether a sample's requests/s can rank a configuration: no failed, non-2xx or
+    changed response and ab not aborted. A sample invalid only because the load generator
+    was near saturation still ranks (every candidate shares that limit; the report keeps
+    the sample marked invalid)."""
+    if sample.status == "ok":
+        return sample.rps is not None
+    if sample.status != "invalid" or sample.failed or sample.non_2xx or sample.rps is None:
+        return False
+    return all(r.startswith("load generator CPU") for r in sample.reason.split("; "))
+
+
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -79,7 +92,7 @@ def measure_config(
     seconds = ansible_playbook("deploy.yml", inventory, {"mode": mode, **base, **config})
     store.note_deploy(mode, seconds)
     samples = [s for s in Bench(inv, store, options).run() if not s.extra.get("instrumented")]
-    bad = [s for s in samples if s.status != "ok" or s.failed or s.non_2xx]
+    bad = [s for s in samples if not usable(s)]
     if bad or not samples:
         reason = bad[0].reason if bad else "nothing measured"
         _say(f"  {mode} {config_key(config)}: rejected ({reason})")
@@ -277,7 +290,7 @@ def run_search(
                 samples = [
                     s for s in Bench(inv, store, opts).run() if not s.extra.get("instrumented")
                 ]
-                ok = [s for s in samples if s.status == "ok" and not s.failed and not s.non_2xx]
+                ok = [s for s in samples if usable(s)]
                 points[mode][c] = float(ok[0].rps) if ok and ok[0].rps else None
                 _say(f"  {mode} c={c}: {points[mode][c]}")
                 store.set_metadata({"search": _search_meta(scenario, points, state, deadline)})
