@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from runner.abcmd import ab_argv, split_load
 from runner.abparse import AbResult, merge_results, parse_ab_gnuplot_tsv, parse_ab_stdout
@@ -22,8 +22,8 @@ from runner.instrument import maybe_count
 from runner.inventory import Inventory
 from runner.model import Latency, Sample
 from runner.plan import Level, PlanError, route
-from runner.remote import Remote, RemoteError, connect
-from runner.results import RunStore
+from runner.remote import LocalWriteError, Remote, RemoteError, connect
+from runner.results import RunStore, write_error
 
 LOADGEN_SATURATED_PCT = 90.0
 EXPECTED_USERS = 1000
@@ -109,6 +109,7 @@ class Bench:
         self.commit = git_commit()
         self.app: Remote | None = None
         self.loadgens: list[Remote] = []
+        self._oom_base: int | None = None  # OOM kills in the app host's cgroup at the start
 
     # -- connections ------------------------------------------------------------------
     def open(self) -> None:
@@ -186,17 +187,27 @@ class Bench:
                 percentiles_csv="percentiles.csv",
                 gnuplot_tsv="requests.tsv",
             )
+            ab = f"timeout --signal=INT {bound} {shlex.join(argv)} > ab.stdout 2> ab.stderr"
             cmd = (
                 f"mkdir -p {shlex.quote(where)} && cd {shlex.quote(where)} && "
-                f"timeout --signal=INT {bound} {shlex.join(argv)} > ab.stdout 2> ab.stderr; "
-                "echo $? > ab.rc; cat ab.rc"
+                f"{{ {ab} & ab=$!; {_WATCHDOG} wait $ab; echo $? > ab.rc; "
+                "kill $dog 2>/dev/null; cat ab.rc; }"
             )
-            result = lg.run(cmd, timeout=bound + 30)
+            result = lg.run(cmd, timeout=bound + 30, label=f"ab -n {n} -c {c} {url}")
             return lg, where, int(result.stdout.strip() or 1)
 
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=len(loadgens)) as pool:
+        pool = ThreadPoolExecutor(max_workers=len(loadgens))
+        try:
             outcomes = list(pool.map(one, zip(loadgens, shares, strict=True)))
+        except BaseException:
+            # Ctrl-C or a lost host: end the other sessions now (their watchdogs stop ab)
+            # instead of waiting for every ab to finish its run.
+            for lg in loadgens:
+                lg.close()
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         return outcomes, time.monotonic() - started
 
     def _pull(self, outcomes: list[tuple[Remote, str, int]], local: Path) -> list[str]:
@@ -225,12 +236,16 @@ class Bench:
         stage = "load"
         try:
             app_before, lg_before = self._cpu()
+            mem_before = self._memory()
             outcomes, wall = self._ab_on_all(run_dir, path, level.requests, level.concurrency)
             app_after, lg_after = self._cpu()
+            mem_after = self._memory()
             granian = self.app.probe("procs", "granian") if self.app else {}
             stage = "pullback"
             local = self.store.run_dir / "raw" / run_dir.split("/", 1)[1]
             files = self._pull(outcomes, local)
+        except LocalWriteError as exc:
+            raise write_error(Path(exc.filename or self.store.run_dir), exc) from None
         except RemoteError as exc:
             return Sample(
                 **base,
@@ -260,7 +275,23 @@ class Bench:
             base, merged, target, path, files, wall, app_before, app_after, lg_before, lg_after
         )
         sample.server_rss_mib = granian.get("rss_mib")
+        _note_oom(sample, mem_before, mem_after)
         return sample
+
+    def _memory(self) -> dict[str, Any]:
+        """The app host's memory cgroup (limit, peak, failcnt, OOM kills)."""
+        assert self.app is not None
+        return self.app.probe("memory")
+
+    def _oom_note(self) -> str:
+        """'; app host ran out of memory: ...' when the app host's cgroup saw OOM kills
+        since the run started, else ''. Never raises: it only explains another error."""
+        try:
+            mem = self._memory()
+        except (RemoteError, ValueError):
+            return ""
+        kills = (mem.get("oom_kill") or 0) - (self._oom_base or 0)
+        return f"; {_oom_text(kills, mem)}" if kills > 0 else ""
 
     def _sample_base(self, target: Target, level: Level, path: str, repeat: int) -> dict[str, Any]:
         return {
@@ -360,6 +391,7 @@ class Bench:
             paths = {lv.scenario: route(lv.scenario, opts.view, target0.mode) for lv in opts.levels}
             probe_paths = sorted(set(paths.values()))
             target = self.validate(probe_paths)
+            self._oom_base = self._memory().get("oom_kill")
             self._record_metadata(target)
             done = self.store.completed_identities()
             total = sum(lv.requests * opts.repeat for lv in opts.levels)
@@ -376,7 +408,19 @@ class Bench:
                 if not todo:
                     stored += maybe_count(self, target, level, path, done, progress.show)
                     continue
-                self._prime(target, level, path, progress)
+                try:
+                    self._prime(target, level, path, progress)
+                except RemoteError as exc:
+                    failed = Sample(
+                        **self._sample_base(target, level, path, todo[0]),
+                        status="failed",
+                        reason=f"warm-up failed: {exc}",
+                        stage="warm-up",
+                        error=str(exc),
+                        finished_at=datetime.now(UTC).isoformat(),
+                    )
+                    self.store.append(failed)
+                    self._stopped(f"{failed.reason}; completed samples are in {self.store.run_dir}")
                 for r in todo:
                     progress.show(
                         f"{target.mode} {level.scenario} {path} c={level.concurrency} "
@@ -387,9 +431,11 @@ class Bench:
                     stored.append(sample)
                     progress.advance(level.requests)
                     if sample.status == "failed":
-                        raise BenchAbort(
+                        self._stopped(
                             f"{sample.reason}; completed samples are in {self.store.run_dir}"
                         )
+                    if sample.status == "aborted" or sample.failed:
+                        self._recheck(target)  # a crashed app stops the run now
                 stored += maybe_count(self, target, level, path, done, progress.show)
                 self._recheck(target)
             progress.show("done")
@@ -422,17 +468,26 @@ class Bench:
             self._ab_on_all(f"{self.store.run_id}/warmup", path, n, level.concurrency)
 
     def _recheck(self, target: Target) -> None:
-        """Between levels the app must still be healthy and in the same mode."""
+        """Between levels (and after a repetition with errors) the app must still be
+        healthy and in the same mode; if not, the run stops and says why."""
         try:
             health = self._get("/health/")
         except RemoteError as exc:
-            raise BenchAbort(f"health re-check failed: {exc}") from exc
+            self._stopped(f"health re-check failed: {exc}")
         body = health.get("json") or {}
         if health.get("status") != 200 or body.get("mode") != target.mode:
-            raise BenchAbort(
+            self._stopped(
                 f"health re-check failed ({health.get('error') or health.get('status')}): "
-                f"the app stopped answering; completed samples are in {self.store.run_dir}"
+                f"the app stopped answering{self._oom_note()}; completed samples are in "
+                f"{self.store.run_dir}; redeploy, then fab bench --resume {self.store.run_id}"
             )
+
+    def _stopped(self, reason: str) -> NoReturn:
+        """Record in the run's metadata why it stopped, then stop it."""
+        self.store.set_metadata(
+            {"stopped": {"reason": reason, "at": datetime.now(UTC).isoformat()}}
+        )
+        raise BenchAbort(reason)
 
     def _record_metadata(self, target: Target) -> None:
         assert self.app is not None
@@ -463,3 +518,32 @@ def _read(path: Path) -> str:
         return path.read_text(errors="replace")
     except OSError:
         return ""
+
+
+# Ends ab when the SSH session that started it is gone (a lost controller or a cut link:
+# sshd exits, no signal reaches a command without a terminal). $PPID is that sshd.
+_WATCHDOG = (
+    "( s=$PPID; while kill -0 $ab 2>/dev/null; do "
+    "kill -0 $s 2>/dev/null || kill -TERM $ab; sleep 1; done ) >/dev/null 2>&1 & dog=$!;"
+)
+
+
+def _oom_text(kills: int, mem: dict[str, Any]) -> str:
+    return (
+        f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} in its "
+        f"cgroup (limit {mem.get('limit_mib')} MiB, peak {mem.get('max_usage_mib')} MiB, "
+        f"limit hit {mem.get('failcnt')} times)"
+    )
+
+
+def _note_oom(sample: Sample, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Record the app host's memory around a repetition; OOM kills make it invalid, and
+    the reason says so first (a killed worker otherwise looks like a mystery timeout)."""
+    sample.extra["app_memory"] = after
+    kills = (after.get("oom_kill") or 0) - (before.get("oom_kill") or 0)
+    if kills <= 0:
+        return
+    sample.reason = "; ".join(filter(None, [_oom_text(kills, after), sample.reason]))
+    if sample.status == "ok":
+        sample.status = "invalid"
+    sample.valid = False

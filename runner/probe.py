@@ -6,6 +6,7 @@ Commands, each printing one JSON object:
   probe.py cpu                 CPU time of this host (its cgroup if it has one, else /proc/stat)
   probe.py specs               what this host has: CPU model, CPUs, memory, kernel
   probe.py procs NAME          count and resident memory of the processes named NAME
+  probe.py memory              this host's memory cgroup: limit, usage, peak, failcnt, OOM kills
   probe.py counted URL N       N sequential GETs asking the app to count (X-Bench-Instrument:
                                1); status, length, thread hops and CPU ms of each
 A host made by infra/local shares /proc with the machine, so what it "has" is read from its
@@ -195,9 +196,45 @@ def procs(name: str) -> dict:
     return {"name": name, "count": count, "rss_mib": round(rss_kib / 1024, 1)}
 
 
+def memory() -> dict:
+    """This host's memory cgroup (v1): limit, usage and peak in MiB, how often the limit
+    was hit (failcnt) and how many processes the kernel's OOM killer ended in it."""
+    path = _cgroup_paths().get("memory", "/")
+    if path == "/":
+        return {"cgroup": None}
+    base = f"{CGROUP_ROOT}/memory{path}"
+
+    def mib(name: str) -> float | None:
+        raw = _read(f"{base}/{name}")
+        return round(int(raw) / 1048576, 1) if raw and raw.isdigit() else None
+
+    oom: dict[str, int] = {}
+    for line in (_read(f"{base}/memory.oom_control") or "").splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            oom[key] = int(value)
+    failcnt = _read(f"{base}/memory.failcnt")
+    return {
+        "cgroup": path,
+        "limit_mib": mib("memory.limit_in_bytes"),
+        "usage_mib": mib("memory.usage_in_bytes"),
+        "max_usage_mib": mib("memory.max_usage_in_bytes"),
+        "failcnt": int(failcnt) if failcnt and failcnt.isdigit() else None,
+        "oom_kill": oom.get("oom_kill"),
+        "under_oom": oom.get("under_oom"),
+    }
+
+
 def main(argv: list[str]) -> int:
     """Dispatch one command and print its JSON."""
-    commands = {"cpu": cpu, "specs": specs, "http": http, "procs": procs, "counted": counted}
+    commands = {
+        "cpu": cpu,
+        "specs": specs,
+        "http": http,
+        "procs": procs,
+        "counted": counted,
+        "memory": memory,
+    }
     if not argv or argv[0] not in commands:
         print(f"usage: probe.py {{{'|'.join(commands)}}} [ARG]", file=sys.stderr)
         return 2

@@ -52,6 +52,12 @@ def _write_error(path: Path, exc: OSError) -> RunStoreError:
     return RunStoreError(f"cannot write {path}: {what}; {how} (samples already stored are intact)")
 
 
+def write_error(path: Path, exc: OSError) -> RunStoreError:
+    """The RunStoreError for a failed write of `path` (for files other modules write into
+    the run folder, e.g. raw files pulled back)."""
+    return _write_error(path, exc)
+
+
 def _fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
