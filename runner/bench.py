@@ -110,6 +110,7 @@ class Bench:
         self.app: Remote | None = None
         self.loadgens: list[Remote] = []
         self._oom_base: int | None = None  # OOM kills in the app host's cgroup at the start
+        self._oom_last: int | None = None  # ... when the last sample was taken
 
     # -- connections ------------------------------------------------------------------
     def open(self) -> None:
@@ -236,7 +237,6 @@ class Bench:
         stage = "load"
         try:
             app_before, lg_before = self._cpu()
-            mem_before = self._memory()
             outcomes, wall = self._ab_on_all(run_dir, path, level.requests, level.concurrency)
             app_after, lg_after = self._cpu()
             mem_after = self._memory()
@@ -275,7 +275,9 @@ class Bench:
             base, merged, target, path, files, wall, app_before, app_after, lg_before, lg_after
         )
         sample.server_rss_mib = granian.get("rss_mib")
-        _note_oom(sample, mem_before, mem_after)
+        # Kills since the last sample count: one during the warm-up hurts this one too.
+        _note_oom(sample, {"oom_kill": self._oom_last}, mem_after)
+        self._oom_last = mem_after.get("oom_kill")
         return sample
 
     def _memory(self) -> dict[str, Any]:
@@ -391,7 +393,7 @@ class Bench:
             paths = {lv.scenario: route(lv.scenario, opts.view, target0.mode) for lv in opts.levels}
             probe_paths = sorted(set(paths.values()))
             target = self.validate(probe_paths)
-            self._oom_base = self._memory().get("oom_kill")
+            self._oom_base = self._oom_last = self._memory().get("oom_kill")
             self._record_metadata(target)
             done = self.store.completed_identities()
             total = sum(lv.requests * opts.repeat for lv in opts.levels)
