@@ -18,9 +18,10 @@ Variables (see docs/ARCHITECTURE.md, "App environment"):
 - ``BENCH_UPSTREAM_URL`` and ``BENCH_UPSTREAM_DELAY_MS`` (default 100): the ``io``
   scenario's upstream delay server; ``BENCH_IO_CLIENT``: ``stdlib`` (default, a lean
   keep-alive client) or ``httpx`` (see ``bench/upstream.py`` for why not by default).
-- ``BENCH_INSTRUMENT``: ``1`` counts thread hops and CPU time per request and reports
-  them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms`` response headers (default ``0``; the
-  entry points wrap the application, see ``bench/instrument.py``).
+- ``BENCH_INSTRUMENT``: ``1`` counts thread hops and CPU time for the requests that send
+  ``X-Bench-Instrument: 1`` and reports them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms``
+  response headers; other requests (all of ab's) are not counted (default ``0``; the
+  deploy turns it on; the entry points wrap the application, see ``bench/instrument.py``).
 
 Database connections, the same in both modes: ``CONN_MAX_AGE = 0``. Django's docs say to
 disable persistent connections under ASGI (each request may run in a different thread,
