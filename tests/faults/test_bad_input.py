@@ -1,7 +1,7 @@
 """Bad input the other suites do not already cover (see docs/RELIABILITY.md for the whole
 table): `fab bench` with a results folder it cannot write or an inventory without an app
-host, and a deploy whose database URL does not connect. Each: one clear line, non-zero
-exit, nothing written."""
+host (a deploy whose database does not connect is tests/deploy/test_deploy_local.py's).
+Each: one clear line, non-zero exit, nothing written."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.faults.helpers import fab
-from tests.fixtures.deploy import Deployer
 
 INVENTORY = """\
 all:
@@ -78,15 +77,3 @@ def test_bench_refuses_an_inventory_without_an_app_host(tmp_path: Path) -> None:
         f"fab bench: inventory {inventory} has no host in group 'app': run terraform apply"
     ), proc.stderr
     assert not results.exists() or not any(results.iterdir())
-
-
-@pytest.mark.hosts
-@pytest.mark.timeout(420)
-def test_deploy_with_a_database_that_does_not_connect_says_so(app: Deployer) -> None:
-    # An address of the stack's own subnet where nothing listens: refused at once.
-    subnet = app.stack.subnet.rsplit(".", 1)[0]
-    url = f"postgresql://bench:bench@{subnet}.99:5432/bench"
-    proc = app.deploy("asgi", database_url=url)
-    assert proc.returncode != 0
-    out = " ".join(proc.stdout.split())
-    assert "DATABASE_URL" in out and "database" in out.lower(), out[-3000:]
