@@ -83,7 +83,9 @@ def specs() -> dict[str, object]:
     memory_path = paths.get("memory", "/")
     limit = read(CGROUP_V1 / "memory" / memory_path.lstrip("/") / "memory.limit_in_bytes")
     if memory_path != "/" and limit and int(limit) < NO_LIMIT:
-        out.update(memory_mib=int(limit) // (1024 * 1024), memory_source="cgroup memory.limit_in_bytes")
+        out.update(
+            memory_mib=int(limit) // (1024 * 1024), memory_source="cgroup memory.limit_in_bytes"
+        )
     else:
         out.update(memory_mib=machine_memory_mib(), memory_source="machine")
     out["machine_memory_mib"] = machine_memory_mib()
@@ -129,7 +131,7 @@ def main() -> None:
     parser.add_argument("--bench-root", required=True)
     args = parser.parse_args()
     versions = venv_versions(Path(args.bench_root))
-    versions["system_python"] = platform.python_version()
+    versions["system_python"] = platform.python_version()  # the Python running this script
     versions["ab"] = first_line(["ab", "-V"]) if shutil.which("ab") else None
     versions["wrk"] = first_line(["wrk", "--version"]) if shutil.which("wrk") else None
     facts = {

@@ -1,0 +1,69 @@
+"""Bad deploy variables stop deploy.yml in its first play, before any host is touched.
+
+An inventory with the contract's groups and no hosts is enough: if the checks let a bad
+value through, the run would succeed (nothing to deploy to) instead of failing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.deploy import play_recap, run_playbook
+
+EMPTY_INVENTORY = "all:\n  children:\n    app:\n      hosts: {}\n    loadgen:\n      hosts: {}\n"
+
+
+@pytest.fixture(scope="module")
+def empty_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("deploy-input") / "inventory.yml"
+    path.write_text(EMPTY_INVENTORY)
+    return path
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ({}, 'mode must be one of: asgi, wsgi (got "nothing")'),
+        ({"mode": "both"}, 'mode must be one of: asgi, wsgi (got "both")'),
+        ({"mode": "asgi", "workers": 0}, 'workers must be a whole number from 1 to 256 (got "0")'),
+        ({"mode": "wsgi", "workers": "four"}, "workers must be a whole number from 1 to 256"),
+        ({"mode": "wsgi", "upstream_delay_ms": 20000}, "upstream_delay_ms must be a whole number"),
+        (
+            {"mode": "asgi", "event_loop": "trio"},
+            "event_loop must be one of: auto, asyncio, uvloop",
+        ),
+        (
+            {"mode": "asgi", "middleware": "none"},
+            "middleware must be one of: stock, minimal, async",
+        ),
+        ({"mode": "asgi", "database": "mysql"}, "database must be one of: sqlite, postgresql"),
+        ({"mode": "asgi", "database": "postgresql"}, "database=postgresql needs database_url="),
+        ({"mode": "asgi", "debug": "maybe"}, "debug must be true or false"),
+        (
+            {"mode": "asgi", "serving_preset": "fast"},
+            "serving_preset must be one of: none, original",
+        ),
+        # The app's own validator (serving.py) speaks for the serving rules.
+        ({"mode": "asgi", "blocking_threads": 4}, "serving: error: BENCH_BLOCKING_THREADS=4 needs"),
+    ],
+)
+def test_bad_variable_fails_at_once_with_the_valid_values(
+    empty_inventory: Path, extra_vars: dict[str, object], message: str
+) -> None:
+    proc = run_playbook("deploy.yml", empty_inventory, extra_vars, timeout=100)
+    assert proc.returncode != 0
+    output = " ".join((proc.stdout + proc.stderr).split())
+    assert message in output, proc.stdout[-2000:]
+    assert set(play_recap(proc.stdout)) == {"localhost"}
+
+
+@pytest.mark.timeout(120)
+def test_good_variables_pass_the_checks(empty_inventory: Path) -> None:
+    extra = {"mode": "wsgi", "workers": 2, "blocking_threads": 8, "event_loop": "uvloop",
+             "middleware": "minimal", "debug": "true", "upstream_delay_ms": 0}  # fmt: skip
+    proc = run_playbook("deploy.yml", empty_inventory, extra, timeout=100)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert play_recap(proc.stdout)["localhost"]["failed"] == 0
