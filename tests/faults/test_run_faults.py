@@ -142,11 +142,11 @@ def test_app_host_out_of_memory_is_reported_as_such(app: Deployer, tmp_path: Pat
     limit_file = cgroup / "memory.limit_in_bytes"
     original = limit_file.read_text().strip()
     results = tmp_path / "results"
-    args = ("--scenario", "users", "--concurrency", "10", "--requests", "200", "--repeat", "2")
+    args = ("--scenario", "users", "--concurrency", "20", "--requests", "200", "--repeat", "2")
     try:
         with background(bench_argv(stack, results, *args), tmp_path) as proc:
             wait_for("rep 1", lambda: "rep 1/2" in (tmp_path / "stderr").read_text(), 120)
-            squeeze(cgroup)
+            squeeze_until_oom(cgroup, proc)
             rc = proc.wait(timeout=240)
     finally:
         limit_file.write_text(original)
@@ -160,19 +160,27 @@ def test_app_host_out_of_memory_is_reported_as_such(app: Deployer, tmp_path: Pat
     assert all(not s["valid"] for s in samples if "ran out of memory" in s["reason"])
 
 
-def squeeze(cgroup: Path) -> None:
-    """Lower the memory limit to just above what the host's processes hold (their page
-    cache goes first): the next allocation under load is the OOM killer's."""
-    usage = int((cgroup / "memory.usage_in_bytes").read_text())
-    stat = dict(line.split() for line in (cgroup / "memory.stat").read_text().splitlines())
-    anon = usage - int(stat["total_cache"])
-    for step in range(1, 12):
-        try:
-            (cgroup / "memory.limit_in_bytes").write_text(str(anon + step * 4 * 2**20))
-            return
-        except OSError:  # EBUSY: not reclaimable that far; a little higher
-            continue
-    raise AssertionError(f"could not lower the memory limit of {cgroup}")
+def oom_kills(cgroup: Path) -> int:
+    """The OOM killer's count in a memory cgroup (v1 memory.oom_control)."""
+    for line in (cgroup / "memory.oom_control").read_text().splitlines():
+        if line.startswith("oom_kill "):
+            return int(line.split()[1])
+    raise AssertionError(f"{cgroup} has no oom_kill count: kernel too old for this test")
+
+
+def squeeze_until_oom(cgroup: Path, proc: subprocess.Popen) -> None:
+    """Keep the memory limit just above what the host's processes hold now (their page
+    cache goes first) until the OOM killer acts or the run ends: a request under load
+    then needs more than is left. The kernel refuses (EBUSY) a limit it cannot reclaim
+    down to; the next try is a moment later."""
+    start = oom_kills(cgroup)
+    while proc.poll() is None and oom_kills(cgroup) == start:
+        usage = int((cgroup / "memory.usage_in_bytes").read_text())
+        stat = dict(line.split() for line in (cgroup / "memory.stat").read_text().splitlines())
+        with contextlib.suppress(OSError):
+            limit = usage - int(stat["total_cache"]) + 2 * 2**20
+            (cgroup / "memory.limit_in_bytes").write_text(str(limit))
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager
