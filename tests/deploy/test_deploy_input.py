@@ -42,6 +42,8 @@ def empty_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ({"mode": "asgi", "database": "mysql"}, "database must be one of: sqlite, postgresql"),
         ({"mode": "asgi", "database": "postgresql"}, "database=postgresql needs database_url="),
         ({"mode": "asgi", "debug": "maybe"}, "debug must be true or false"),
+        ({"mode": "asgi", "instrument": "sometimes"}, "instrument must be true or false"),
+        ({"mode": "asgi", "io_client": "curl"}, "io_client must be one of: stdlib, httpx"),
         (
             {"mode": "asgi", "serving_preset": "fast"},
             "serving_preset must be one of: none, original",
