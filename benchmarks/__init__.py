@@ -1,0 +1,1 @@
+"""The harness measuring itself: fidelity, precision and cost (see benchmarks/README.md)."""
