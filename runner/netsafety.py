@@ -27,7 +27,11 @@ def namespace_holding(address: str) -> str | None:
     """The name of the network namespace that has `address` on one of its links."""
     for ns in _ip_json("netns", "list"):
         name = ns["name"]
-        for link in _ip_json("-n", name, "addr", "show"):
+        try:
+            links = _ip_json("-n", name, "addr", "show")
+        except UnsafeTargetError:
+            continue  # a namespace removed since the listing (another stack's teardown)
+        for link in links:
             if any(a.get("local") == address for a in link.get("addr_info", [])):
                 return name
     return None
