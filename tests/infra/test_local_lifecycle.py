@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,11 @@ def _spec(prefix: str, subnet: str, state_dir: Path, lg_cpus: list[int] | None =
     )
 
 
-def _script(*args: str, env: dict[str, str], runas: list[str] | None = None) -> Any:
+def _script(
+    *args: str, env: dict[str, str], runas: list[str] | None = None, script: Path | None = None
+) -> Any:
     return subprocess.run(
-        [*(runas or []), "/usr/bin/python3", SCRIPT, *args],
+        [*(runas or []), "/usr/bin/python3", script or SCRIPT, *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -198,7 +201,15 @@ def test_clean_hosts_touches_only_its_own_prefix() -> None:
 def test_refuses_when_not_root() -> None:
     env = {"ABW_SPEC": _spec("abwn", "198.19.6.0/24", Path("/nonexistent/state"))}
     nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    line = _one_line(_script("create", env=env, runas=nobody))
+    # The checkout may sit where nobody cannot read (e.g. under /root): run a readable copy.
+    readable = Path(tempfile.mkdtemp(prefix="abwn-"))
+    try:
+        readable.chmod(0o755)
+        copy = Path(shutil.copy(SCRIPT, readable / "localhosts.py"))
+        copy.chmod(0o755)
+        line = _one_line(_script("create", env=env, runas=nobody, script=copy))
+    finally:
+        shutil.rmtree(readable)
     assert "must run as root" in line
     assert leftovers("abwn") == []
 
