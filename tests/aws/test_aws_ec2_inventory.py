@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from runner.inventory import untag
 from tests.aws.awshelp import ROOT, run_instance
 
 INVENTORY = ROOT / "inventory" / "aws_ec2.yml"
@@ -23,17 +24,6 @@ CONTRACT = {
     "bench_root",
     "machine_class",
 }
-
-
-def untag(value: Any) -> Any:
-    """ansible-core 2.19 writes values that came from a plugin as {"__ansible_unsafe": v}."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: untag(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [untag(v) for v in value]
-    return value
 
 
 def _tags(name: str, role: str, itype_cpus: int, memory: int, **extra: str) -> dict[str, str]:
