@@ -296,18 +296,11 @@ class Bench:
         return f"; {_oom_text(kills, mem)}" if kills > 0 else ""
 
     def _sample_base(self, target: Target, level: Level, path: str, repeat: int) -> dict[str, Any]:
+        """What every sample of this level and repetition carries: its identity and where."""
         return {
+            **self._identity_args(target, level, path, repeat),
             "run_id": self.store.run_id,
-            "mode": target.mode,
-            "view": self.options.view,
-            "scenario": level.scenario,
             "path": path,
-            "concurrency": level.concurrency,
-            "requests": level.requests,
-            "repeat": repeat,
-            "keepalive": self.options.keepalive,
-            "serving": target.serving,
-            "commit": self.commit,
             "loadgen_hosts": [lg.host.name for lg in self.loadgens],
         }
 
