@@ -191,7 +191,7 @@ class Bench:
             ab = f"timeout --signal=INT {bound} {shlex.join(argv)} > ab.stdout 2> ab.stderr"
             cmd = (
                 f"mkdir -p {shlex.quote(where)} && cd {shlex.quote(where)} && "
-                f"{{ {ab} & ab=$!; {_WATCHDOG} wait $ab; echo $? > ab.rc; "
+                f"{{ {ab} & ab=$!; {_WATCHDOG} wait $ab; echo $? > ab.rc; times > ab.times; "
                 "kill $dog 2>/dev/null; cat ab.rc; }"
             )
             result = lg.run(cmd, timeout=bound + 30, label=f"ab -n {n} -c {c} {url}")
@@ -271,8 +271,20 @@ class Bench:
             except ValueError:  # not an ab -g file (cut short): percentiles from ab's table
                 rows.append([])
         merged = merge_results(results, rows)
+        ab_pct = max(
+            (_ab_cpu_pct(_read(local / lg.host.name / "ab.times"), res.time_taken_s) or 0.0)
+            for (lg, _, _), res in zip(outcomes, results, strict=True)
+        )
         sample = self._judge(
-            base, merged, target, path, files, wall, app_before, app_after, lg_before, lg_after
+            base,
+            merged,
+            target,
+            path,
+            files,
+            wall,
+            (app_before, app_after),
+            (lg_before, lg_after),
+            ab_pct,
         )
         sample.server_rss_mib = granian.get("rss_mib")
         # Kills since the last sample count: one during the warm-up hurts this one too.
@@ -312,19 +324,20 @@ class Bench:
         path: str,
         files: list[str],
         wall: float,
-        app_before: dict[str, Any],
-        app_after: dict[str, Any],
-        lg_before: list[dict[str, Any]],
-        lg_after: list[dict[str, Any]],
+        app_cpu: tuple[dict[str, Any], dict[str, Any]],
+        lg_cpu: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+        ab_pct: float,
     ) -> Sample:
-        """Turn merged ab figures and CPU deltas into a sample marked valid or not, and why."""
+        """Turn merged ab figures and CPU deltas into a sample marked valid or not, and why.
+
+        The load generator counts as the limit when ab itself (single-threaded) used
+        LOADGEN_SATURATED_PCT of a CPU or more; the hosts' whole CPU is kept beside it."""
         completed = merged.complete_requests
-        server_cpu = app_after["cpu_s"] - app_before["cpu_s"]
-        lg_pct = max(
-            (after["cpu_s"] - before["cpu_s"])
-            / max(wall, 1e-9)
-            / max(after.get("cpus", 1), 1)
-            * 100
+        app_before, app_after = app_cpu
+        lg_before, lg_after = lg_cpu
+        server_cpu = _cpu_delta(app_before, app_after)
+        lg_host_pct = max(
+            _cpu_delta(before, after) / max(wall, 1e-9) / max(after.get("cpus", 1), 1) * 100
             for before, after in zip(lg_before, lg_after, strict=True)
         )
         reasons: list[str] = []
@@ -341,10 +354,13 @@ class Bench:
         expected = target.lengths.get(path)
         if expected is not None and merged.document_length not in (None, expected):
             reasons.append(f"document length {merged.document_length}, expected {expected}")
-        if lg_pct >= LOADGEN_SATURATED_PCT:
+        if ab_pct >= LOADGEN_SATURATED_PCT and (merged.time_taken_s or 0) < 1.0:
             reasons.append(
-                f"load generator CPU at {lg_pct:.0f}%: the load generator limited the run"
+                f"ab ran {merged.time_taken_s or 0:.2f} s and used {ab_pct:.0f}% of a CPU: too "
+                "short to rule out the load generator as the limit; raise --requests"
             )
+        elif ab_pct >= LOADGEN_SATURATED_PCT:
+            reasons.append(f"ab used {ab_pct:.0f}% of a CPU: the load generator limited the run")
         if reasons and status == "ok":
             status = "invalid"
         latency = merged.latency
@@ -357,7 +373,7 @@ class Bench:
             completed=completed,
             duration_s=merged.time_taken_s,
             server_cpu_s_per_request=server_cpu / completed if completed else None,
-            loadgen_cpu_pct=round(lg_pct, 1),
+            loadgen_cpu_pct=round(ab_pct, 1),
             status=status,
             valid=status == "ok",
             reason="; ".join(reasons),
@@ -365,6 +381,7 @@ class Bench:
             raw_files=files,
             steal_s=app_after.get("steal_s", 0) - app_before.get("steal_s", 0),
             finished_at=datetime.now(UTC).isoformat(),
+            extra={"loadgen_host_cpu_pct": round(lg_host_pct, 1)},
         )
 
     # -- the whole run ------------------------------------------------------------------
@@ -506,6 +523,27 @@ class Bench:
             },
         }
         self.store.update_metadata(target.mode, meta)
+
+
+def _cpu_delta(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """CPU seconds a host spent between two probes, less the second probe's own start-up."""
+    return max(after["cpu_s"] - before["cpu_s"] - after.get("self_cpu_s", 0.0), 0.0)
+
+
+def _ab_cpu_pct(times_output: str, ab_seconds: float | None) -> float | None:
+    """ab's own CPU (user + sys, from the shell's `times` after ab was reaped) as a percent
+    of one CPU over ab's run: ab is single-threaded, so near 100% means it was the limit."""
+    lines = times_output.strip().splitlines()
+    if len(lines) < 2 or not ab_seconds:
+        return None
+    total = 0.0
+    for word in lines[1].split()[:2]:  # children's user and sys, e.g. "0m1.250s"
+        minutes, _, seconds = word.rstrip("s").partition("m")
+        try:
+            total += float(minutes) * 60 + float(seconds)
+        except ValueError:
+            return None
+    return total / ab_seconds * 100
 
 
 def _read(path: Path) -> str:
