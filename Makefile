@@ -12,7 +12,7 @@ APT_PACKAGES := openssh-server openssh-client apache2-utils wrk iproute2 procps 
 MODE ?= asgi
 PORT ?= 8000
 
-.PHONY: help setup system-packages venv wheelhouse bench test lint fmt serve clean-hosts clean
+.PHONY: help setup system-packages venv wheelhouse bench selfbench test lint fmt serve clean-hosts clean
 
 help: ## List the recipes
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ $(WHEELHOUSE)/.built: requirements/app.lock $(BIN)/.installed
 
 bench: setup ## The main job on the local default (hosts up, compare both modes, report, hosts down)
 	$(BIN)/python -m runner.mainjob $(ARGS)
+
+selfbench: setup ## The harness measures itself (benchmarks/latest.json; root, ~25-35 min)
+	$(BIN)/python -m benchmarks.selfbench $(ARGS)
 
 test: setup lint ## Lint and run the whole test suite
 	$(BIN)/pytest $(PYTEST_ARGS)
