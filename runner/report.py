@@ -22,7 +22,7 @@ from runner import stats
 from runner.model import Sample
 from runner.original import original_figure, original_study
 from runner.plots import Series, line_plot
-from runner.results import DONE_STATUSES, RunData
+from runner.results import DONE_STATUSES, RunData, RunStore, load_run
 
 REPORT = "report.md"
 PLOTS = "plots"
@@ -851,3 +851,13 @@ def summary_table(runs: list[RunData]) -> str:
                 f"(ASGI {_pct(p.verdict.diff_pct)} vs WSGI; {p.verdict.reason})"
             )
     return "\n".join(out)
+
+
+def report_run(store: RunStore) -> RunData | None:
+    """Write report.md for a run that stored anything (also after a failure: the runs'
+    `finally`); return the run read back, or None when it has no samples yet."""
+    if not store.has_samples():
+        return None
+    run = load_run(store.run_dir)
+    build_report([run], store.run_dir)
+    return run

@@ -19,7 +19,7 @@ from runner.inventory import InventoryError, load_inventory
 from runner.netsafety import UnsafeTargetError
 from runner.plan import MODES, PRESETS, PlanError, build_levels, check_view
 from runner.remote import RemoteError
-from runner.report import build_report, summary_table
+from runner.report import build_report, report_run, summary_table
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
 from runner.sweep import Sweep, deployments, parse_sweep
 from runner.tune import run_search, run_tune, run_tuned
@@ -260,9 +260,9 @@ def run_compare(
             store.note_deploy(mode, seconds)
             Bench(inv, store, options).run()
     finally:
-        if store.has_samples():
-            build_report([load_run(store.run_dir)], store.run_dir)
-            print(summary_table([load_run(store.run_dir)]))
+        run = report_run(store)
+        if run is not None:
+            print(summary_table([run]))
     return store.run_dir
 
 

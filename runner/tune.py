@@ -15,7 +15,7 @@ from runner.deploy import ansible_playbook
 from runner.inventory import Inventory, load_inventory
 from runner.model import Sample
 from runner.plan import Level
-from runner.report import build_report
+from runner.report import report_run
 from runner.results import RunStore, load_run, new_run_id
 from runner.search import (
     Config,
@@ -190,8 +190,7 @@ def run_tune(
             inventory, modes, scenario, concurrency, requests, repeat, view, budget_s, store, base
         )
     finally:
-        if store.has_samples():
-            build_report([load_run(store.run_dir)], store.run_dir)
+        report_run(store)
     return store.run_dir
 
 
@@ -235,8 +234,7 @@ def run_tuned(
             for config in configs:
                 measure_config(inventory, inv, store, mode, config, options, base or {})
     finally:
-        if store.has_samples():
-            build_report([load_run(store.run_dir)], store.run_dir)
+        report_run(store)
     return store.run_dir
 
 
@@ -306,8 +304,7 @@ def run_search(
                     break
         store.set_metadata({"search": _search_meta(scenario, points, state, deadline)})
     finally:
-        if store.has_samples():
-            build_report([load_run(store.run_dir)], store.run_dir)
+        report_run(store)
     return store.run_dir
 
 
