@@ -88,8 +88,20 @@ def cpu() -> dict:
         "self_cpu_s": own.ru_utime + own.ru_stime,
         "source": "cgroup" if usage_ns is not None else "proc_stat",
         "steal_s": stat.get("steal", 0) / hz,
-        "cpus": specs()["cpus"],
+        "cpus": _cpus(paths)[1],
     }
+
+
+def _cpus(paths: dict[str, str]) -> tuple[str | None, int]:
+    """This host's cpuset (None outside one) and how many CPUs it may use."""
+    cpuset = None
+    if paths.get("cpuset", "/") != "/":
+        cpuset = _read(f"{CGROUP_ROOT}/cpuset{paths['cpuset']}/cpuset.cpus")
+    if cpuset:
+        return cpuset, _cpu_list_count(cpuset)
+    if hasattr(os, "sched_getaffinity"):
+        return None, len(os.sched_getaffinity(0))
+    return None, os.cpu_count() or 1
 
 
 def specs() -> dict:
@@ -100,14 +112,7 @@ def specs() -> dict:
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
-    cpus = os.cpu_count() or 1
-    cpuset = None
-    if paths.get("cpuset", "/") != "/":
-        cpuset = _read(f"{CGROUP_ROOT}/cpuset{paths['cpuset']}/cpuset.cpus")
-    if cpuset:
-        cpus = _cpu_list_count(cpuset)
-    elif hasattr(os, "sched_getaffinity"):
-        cpus = len(os.sched_getaffinity(0))
+    cpuset, cpus = _cpus(paths)
     mem_total = 0
     for line in (_read("/proc/meminfo") or "").splitlines():
         if line.startswith("MemTotal:"):

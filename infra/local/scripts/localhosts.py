@@ -408,42 +408,20 @@ def _make_files(spec: dict[str, Any]) -> None:
     (state_dir / "sshd").mkdir(mode=0o700, exist_ok=True)
     keygen = tool("ssh-keygen", "ABW_KEYGEN") or "ssh-keygen"
     prefix = spec["name_prefix"]
-    run(
-        [
-            keygen,
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            f"{prefix}-stack",
-            "-f",
-            str(ssh / "id_ed25519"),
-        ]
-    )
-    os.chmod(ssh / "id_ed25519", 0o600)
+    _keygen(keygen, ssh / "id_ed25519", f"{prefix}-stack")
     write(ssh / "authorized_keys", (ssh / "id_ed25519.pub").read_text(), 0o600)
     for host in spec["hosts"]:
         key = ssh / "host_keys" / f"{host['short']}_ed25519_key"
-        run(
-            [
-                keygen,
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                f"{prefix}-{host['short']}",
-                "-f",
-                str(key),
-            ]
-        )
-        os.chmod(key, 0o600)
+        _keygen(keygen, key, f"{prefix}-{host['short']}")
         bench_root = state_dir / "hosts" / host["short"]
         bench_root.mkdir(mode=0o755, parents=True, exist_ok=True)
     write(state_dir / "stack.json", json.dumps(spec, indent=2) + "\n", 0o600)
+
+
+def _keygen(keygen: str, path: Path, comment: str) -> None:
+    """A fresh passphrase-less ed25519 key pair at `path`, the private half 0600."""
+    run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
+    os.chmod(path, 0o600)
 
 
 def _make_bridge(spec: dict[str, Any]) -> None:
