@@ -4,8 +4,8 @@ a verdict per cell (runner.stats.compare), PNG plots, the hosts' specs, a "why" 
 
 Only valid repetitions (status ok) enter the means, intervals and verdicts; invalid,
 aborted and failed samples are counted and their reasons listed, and the report says so.
-Samples marked `extra["instrumented"] = True` (the separate counting pass) feed only the
-"why" section, never the timing figures.
+Records are read by `kind` (docs/RESULTS.md): timed repetitions feed the figures,
+instrumented ones (the separate counting pass) only the "why" section.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Pair:
 # -- gathering ---------------------------------------------------------------------------
 def _timed_samples(runs: Iterable[RunData]) -> list[Sample]:
     """Every timed sample of the runs, without failed ones that a resume re-measured."""
-    samples = [s for run in runs for s in run.samples if not s.extra.get("instrumented")]
+    samples = [s for run in runs for s in run.samples if s.kind == "timed"]
     redone = {s.identity() for s in samples if s.status in DONE_STATUSES}
     return [s for s in samples if not (s.status == "failed" and s.identity() in redone)]
 
@@ -396,7 +396,7 @@ def _why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     )
     for run in runs:
         for s in run.samples:
-            if s.status != "ok":  # a counting pass that failed or was not counted
+            if s.kind != "instrumented" or s.status != "ok":  # failed or not counted
                 continue
             key = (s.scenario, s.view, s.mode, s.path, config_label(s.serving))
             if s.hops_per_request is not None:

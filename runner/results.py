@@ -3,7 +3,8 @@ exists (flushed and fsynced), and results.json rewritten atomically after each o
 (temp file + os.replace), so Ctrl-C, a dead host or a full disk never loses or corrupts
 what had completed.
 
-results.json = {"schema": 1, "metadata": {...}, "samples": [...]}.
+results.json = {"schema": 2, "metadata": {...}, "samples": [...]}: the contract is
+docs/RESULTS.md (every record has a `kind`; schema 1 files are read and migrated).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 
 from runner.model import Sample
 
-SCHEMA = 1
+SCHEMA = 2
+READABLE_SCHEMAS = (1, 2)  # older ones are read and migrated (runner.model.Sample.from_dict)
 RESULTS = "results.json"
 SAMPLES = "samples.jsonl"
 DONE_STATUSES = ("ok", "invalid", "aborted")  # measured: --resume does not redo these
@@ -247,9 +249,10 @@ def load_run(run_dir: Path, missing_ok: bool = False) -> RunData:
     try:
         if results.exists():
             doc = json.loads(results.read_text(encoding="utf-8"))
-            if doc.get("schema") != SCHEMA:
+            if doc.get("schema") not in READABLE_SCHEMAS:
                 raise RunStoreError(
-                    f"{results} has schema {doc.get('schema')!r}, this runner reads {SCHEMA}"
+                    f"{results} has schema {doc.get('schema')!r}, this runner reads "
+                    f"{', '.join(map(str, READABLE_SCHEMAS))}: use the runner that wrote it"
                 )
             data.metadata = doc.get("metadata") or {}
             data.samples = [Sample.from_dict(s) for s in doc.get("samples") or []]

@@ -202,7 +202,7 @@ def parse_ab_gnuplot_tsv(text: str) -> list[AbRequest]:
     return rows
 
 
-def _ab_percentile(sorted_ms: list[float], pct: float) -> float:
+def percentile_at(sorted_ms: list[float], pct: float) -> float:
     """ab's own rule: the element at index floor(n * pct / 100), the last for 100%."""
     n = len(sorted_ms)
     return sorted_ms[min(int(n * pct / 100), n - 1)]
@@ -211,18 +211,24 @@ def _ab_percentile(sorted_ms: list[float], pct: float) -> float:
 AB_PERCENTS = (50, 66, 75, 80, 90, 95, 98, 99, 100)
 
 
-def latency_from_rows(rows: list[AbRequest]) -> tuple[dict[int, float], dict[str, float]]:
-    """Percentiles and the Total line (min, mean, sd, median, max) from -g rows."""
-    times = sorted(float(r.ttime) for r in rows)
+def latency_from_times(times_ms: list[float]) -> tuple[dict[int, float], dict[str, float]]:
+    """Percentiles and the Total line (min, mean, sd, median, max) from per-request
+    total times (ab -g's ttime column)."""
+    times = sorted(times_ms)
     n = len(times)
     mean = sum(times) / n
     sd = math.sqrt(sum((t - mean) ** 2 for t in times) / (n - 1)) if n > 1 else 0.0
-    percentiles = {p: _ab_percentile(times, p) for p in AB_PERCENTS}
+    percentiles = {p: percentile_at(times, p) for p in AB_PERCENTS}
     total = {"min": times[0], "mean": mean, "sd": sd, "median": percentiles[50], "max": times[-1]}
     return percentiles, total
 
 
-def merge_results(results: list[AbResult], per_host_rows: list[list[AbRequest]]) -> AbResult:
+def row_times(rows: list[AbRequest]) -> list[float]:
+    """The total time of each ab -g row, in ms."""
+    return [float(r.ttime) for r in rows]
+
+
+def merge_results(results: list[AbResult], per_host_rows: list[list[float]]) -> AbResult:
     """One figure from N load generators that ran at once.
 
     Counts add up; requests/s = all completed requests / the wall span, taken as the
@@ -236,7 +242,7 @@ def merge_results(results: list[AbResult], per_host_rows: list[list[AbRequest]])
     if len(results) == 1:
         merged = replace(results[0], percentiles=dict(results[0].percentiles))
         if rows_ok and not merged.total_ms:  # ab printed no table; -g still has the rows
-            merged.percentiles, merged.total_ms = latency_from_rows(per_host_rows[0])
+            merged.percentiles, merged.total_ms = latency_from_times(per_host_rows[0])
         return merged
     merged = AbResult(hosts=len(results))
     for name in (
@@ -274,8 +280,8 @@ def merge_results(results: list[AbResult], per_host_rows: list[list[AbRequest]])
             )
             merged.time_per_request_ms = merged.time_per_request_all_ms * merged.concurrency
     if rows_ok:
-        merged.percentiles, merged.total_ms = latency_from_rows(
-            [row for rows in per_host_rows for row in rows]
+        merged.percentiles, merged.total_ms = latency_from_times(
+            [ms for rows in per_host_rows for ms in rows]
         )
     elif all(r.total_ms and r.percentiles for r in results):
         weights = [max(r.complete_requests, 1) for r in results]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,41 +43,36 @@ class TuneResult:
         return next((t.rps for t in self.tried if config_key(t.config) == key), None)
 
 
-def coordinate_search(
+def coordinate_steps(
     dims: list[tuple[str, list[Any]]],
-    evaluate: Callable[[Config], Tried],
-    has_budget: Callable[[], bool],
+    result: TuneResult,
     start: Config | None = None,
     extra_candidates: list[Config] | None = None,
-) -> TuneResult:
-    """Start from `start` (the deploy's defaults), then for each dimension in turn try its
-    values with the others held at the best so far, keeping a value only when it beats the
-    best. `extra_candidates` (e.g. the original study's preset) are measured after the
-    start and may win outright. A config is never measured twice; the search stops as
-    soon as `has_budget()` is false and says so in `exhausted`."""
-    result = TuneResult(best=None, best_rps=None)
-    seen: dict[str, Tried] = {}
+) -> Generator[Config, Tried, None]:
+    """Yield each configuration to measure and receive its Tried. Start from `start` (the
+    deploy's defaults), then for each dimension in turn try its values with the others
+    held at the best so far, keeping a value only when it beats the best.
+    `extra_candidates` (e.g. the original study's preset) are measured after the start
+    and may win outright. A config is never proposed twice; `result` is kept current.
+    The caller stops asking when its budget is spent (and sets `result.exhausted`)."""
+    seen: set[str] = set()
 
-    def consider(config: Config) -> bool:
+    def fresh(config: Config) -> bool:
         key = config_key(config)
         if key in seen:
-            return True
-        if not has_budget():
-            result.exhausted = True
             return False
-        tried = evaluate(config)
-        seen[key] = tried
-        result.tried.append(tried)
-        if tried.rps is not None and (result.best_rps is None or tried.rps > result.best_rps):
-            result.best, result.best_rps = dict(config), tried.rps
+        seen.add(key)
         return True
 
+    def record(tried: Tried) -> None:
+        result.tried.append(tried)
+        if tried.rps is not None and (result.best_rps is None or tried.rps > result.best_rps):
+            result.best, result.best_rps = dict(tried.config), tried.rps
+
     current = dict(start or {})
-    if not consider(current):
-        return result
-    for candidate in extra_candidates or []:
-        if not consider(candidate):
-            return result
+    for candidate in [current, *(extra_candidates or [])]:
+        if fresh(candidate):
+            record((yield candidate))
     for name, values in dims:
         base = dict(result.best) if result.best is not None else dict(current)
         if "serving_preset" in base:  # a dimension moves away from a preset: start plain
@@ -86,8 +81,30 @@ def coordinate_search(
             candidate = {**base, name: value}
             if value is None:
                 candidate.pop(name)
-            if not consider(candidate):
-                return result
+            if fresh(candidate):
+                record((yield candidate))
+
+
+def coordinate_search(
+    dims: list[tuple[str, list[Any]]],
+    evaluate: Callable[[Config], Tried],
+    has_budget: Callable[[], bool],
+    start: Config | None = None,
+    extra_candidates: list[Config] | None = None,
+) -> TuneResult:
+    """`coordinate_steps` driven by a callback: each config is measured by `evaluate`
+    while `has_budget()` holds; the search stops (`exhausted`) when it does not."""
+    result = TuneResult(best=None, best_rps=None)
+    steps = coordinate_steps(dims, result, start, extra_candidates)
+    config = next(steps, None)
+    while config is not None:
+        if not has_budget():
+            result.exhausted = True
+            break
+        try:
+            config = steps.send(evaluate(config))
+        except StopIteration:
+            break
     return result
 
 
