@@ -158,8 +158,8 @@ class Measurer:
         app host's CPUs could give at that cost."""
         level = Level("users", 1, self.sizes.limit_requests)
         got = self.bench([level], 1, instrument=True, tag="limit")
-        timed = [s for s in got if not (s.get("extra") or {}).get("instrumented")]
-        counted = [s for s in got if (s.get("extra") or {}).get("instrumented")]
+        timed = [s for s in got if s.get("kind") == "timed"]
+        counted = [s for s in got if s.get("kind") == "instrumented"]
         cpu_s = timed[0].get("server_cpu_s_per_request") if timed else None
         cpus = int(self.inv1.app.machine_class.get("cpus") or 1)
         self.figures.setdefault("limit", {})[mode] = {

@@ -280,6 +280,8 @@ def build_plan(opts: PlanOptions) -> Plan:
     if opts.view not in target.views:
         raise PlanError(f"unknown view {opts.view!r}: choose from {', '.join(target.views)}")
     modes = check_modes(opts.modes) if opts.modes else ()
+    if load.time_based and not opts.duration:
+        opts = replace(opts, duration=load.default_duration_s)
     levels = _plan_levels(opts)
     repeat = opts.repeat if opts.repeat else PRESETS[opts.preset or "default"].repeat
     if repeat < 1:

@@ -35,6 +35,8 @@ from runner.remote import LocalWriteError, Remote, RemoteError, connect
 from runner.results import RunData, RunStore, write_error
 from runner.targets import Deployed, Endpoint, Target, TargetError, get_target
 
+WARMUP_S = 1.0  # a time-based tool's primer and warm-up
+
 
 class BenchAbort(Exception):
     """The run cannot go on (the app failed its health check, a host vanished)."""
@@ -280,12 +282,14 @@ class Session:
         at the level itself (neither stored); a failure is stored and stops the run."""
         progress.show(f"{deployed.mode} {level.scenario} {path} primer + warm-up")
         spec = self.spec(plan, level, path, deployed)
+        short = min(spec.duration_s, WARMUP_S) if spec.duration_s else None  # time-based
         primer = replace(spec, concurrency=1, requests=max(plan.primer_requests, 1))
         try:
+            primer = replace(primer, duration_s=short)
             run_on_hosts(self.load, self.loadgens[:1], primer, f"{self.store.run_id}/primer")
             if plan.warmup:
                 n = max(level.concurrency * 2, len(self.loadgens))
-                warm = replace(spec, requests=n)
+                warm = replace(spec, requests=n, duration_s=short)
                 run_on_hosts(self.load, self.loadgens, warm, f"{self.store.run_id}/warmup")
         except RemoteError as exc:
             failed = Sample(

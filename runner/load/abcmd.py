@@ -1,4 +1,4 @@
-"""ApacheBench 2.3's command line, and how to split one load across N load generators."""
+"""ApacheBench 2.3's command line."""
 
 from __future__ import annotations
 
@@ -47,24 +47,3 @@ def ab_argv(
         argv += ["-g", gnuplot_tsv]
     argv.append(url)
     return argv
-
-
-def split_load(requests: int, concurrency: int, n_hosts: int) -> list[tuple[int, int]]:
-    """Share (requests, concurrency) across n_hosts load generators, in proportion:
-    every host gets at least 1 client and at least as many requests as clients, and the
-    shares add up to the totals exactly."""
-    _check_load(requests, concurrency)
-    if isinstance(n_hosts, bool) or not isinstance(n_hosts, int) or n_hosts < 1:
-        raise ValueError(f"there must be at least one load generator, not {n_hosts!r}")
-    if concurrency < n_hosts:
-        raise ValueError(
-            f"concurrency {concurrency} cannot be split across {n_hosts} load generators: "
-            f"use a concurrency of at least {n_hosts}, or fewer load-generator hosts"
-        )
-    base, extra = divmod(concurrency, n_hosts)
-    conc = [base + (1 if i < extra else 0) for i in range(n_hosts)]
-    # floor(requests * c_i / concurrency) >= c_i because requests >= concurrency
-    reqs = [requests * c // concurrency for c in conc]
-    for i in range(requests - sum(reqs)):
-        reqs[i % n_hosts] += 1
-    return list(zip(reqs, conc, strict=True))

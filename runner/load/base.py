@@ -173,6 +173,8 @@ class LoadGenerator(ABC):
     binary: ClassVar[str]
     latency_source: ClassVar[str] = "raw"
     open_loop: ClassVar[bool] = False
+    time_based: ClassVar[bool] = False  # runs for a duration (LoadSpec.duration_s)
+    default_duration_s: ClassVar[float] = 5.0  # when a time-based tool is given none
     single_threaded: ClassVar[bool] = True  # its CPU share is judged against one CPU
 
     def check(self, spec: LoadSpec) -> None:

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from runner.abcmd import ab_argv, split_load
+from runner.load.abcmd import ab_argv
+from runner.load.split import split_counts as split_load
 
 
 def test_argv_has_every_flag_the_runner_needs():
@@ -78,7 +79,7 @@ def test_split_load_adds_up_and_respects_ab(n, c, hosts):
 
 
 def test_split_load_refusals():
-    with pytest.raises(ValueError, match="cannot be split across 2"):
+    with pytest.raises(ValueError, match="below the 2 load generators"):
         split_load(10, 1, 2)
     with pytest.raises(ValueError, match="at least one load generator"):
         split_load(10, 2, 0)

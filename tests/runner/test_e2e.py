@@ -43,8 +43,8 @@ def test_compare_measures_both_modes_on_the_original_routes(compared):
     data = json.loads((run_dir / "results.json").read_text())
     assert data["schema"] == 1
     # The instrumented pass (issue 9) adds one counting record per mode and level.
-    counted = [s for s in data["samples"] if s["extra"].get("instrumented")]
-    samples = [s for s in data["samples"] if not s["extra"].get("instrumented")]
+    counted = [s for s in data["samples"] if s["kind"] == "instrumented"]
+    samples = [s for s in data["samples"] if s["kind"] == "timed"]
     assert len(counted) == 2 * 3
     assert all(s["hops_per_request"] is not None and s["rps"] is None for s in counted)
     assert {s["mode"] for s in samples} == {"asgi", "wsgi"}
