@@ -8,6 +8,7 @@ from collections.abc import Generator
 from typing import Any
 
 from runner.console import say
+from runner.judge import LOADGEN_CPU
 from runner.model import Sample
 from runner.plan import Plan
 from runner.policies.base import Deadline, Policy, Step, timed
@@ -38,7 +39,8 @@ def usable(sample: Sample) -> bool:
         return sample.rps is not None
     if sample.status != "invalid" or sample.failed or sample.non_2xx or sample.rps is None:
         return False
-    return all(r.startswith("load generator CPU") for r in sample.reason.split("; "))
+    codes = sample.extra.get("reason_codes") or []
+    return bool(codes) and all(code == LOADGEN_CPU for code in codes)
 
 
 def tried_from(config: Config, samples: list[Sample]) -> Tried:

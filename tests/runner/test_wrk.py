@@ -27,7 +27,7 @@ BODY = b"<html>" + b"x" * 200 + b"</html>"
 class _Page(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 -- the stdlib's name
+    def do_GET(self) -> None:
         status = 404 if self.path == "/missing/" else 200
         self.send_response(status)
         self.send_header("Content-Length", str(len(BODY)))
