@@ -233,8 +233,8 @@ def merge_results(results: list[AbResult], per_host_rows: list[list[float]]) -> 
 
     Counts add up; requests/s = all completed requests / the wall span, taken as the
     longest host's time (the hosts start together); latency is recomputed from the merged
-    -g rows when every host has them, else approximated (completed-weighted means of the
-    hosts' figures, the largest max) and `latency_exact` is False.
+    -g rows when every host has them, else it is unavailable (no percentiles,
+    `latency_exact` False): percentiles are never averaged.
     """
     if not results:
         raise ValueError("merge_results needs at least one ab result")
@@ -283,23 +283,8 @@ def merge_results(results: list[AbResult], per_host_rows: list[list[float]]) -> 
         merged.percentiles, merged.total_ms = latency_from_times(
             [ms for rows in per_host_rows for ms in rows]
         )
-    elif all(r.total_ms and r.percentiles for r in results):
-        weights = [max(r.complete_requests, 1) for r in results]
-        total_w = sum(weights)
-
-        def wmean(values: list[float]) -> float:
-            return sum(v * w for v, w in zip(values, weights, strict=True)) / total_w
-
-        common = set.intersection(*(set(r.percentiles) for r in results))
-        merged.percentiles = {p: wmean([r.percentiles[p] for r in results]) for p in common}
-        if 100 in common:
-            merged.percentiles[100] = max(r.percentiles[100] for r in results)
-        merged.total_ms = {
-            "min": min(r.total_ms["min"] for r in results if r.total_ms),
-            "mean": wmean([r.total_ms["mean"] for r in results if r.total_ms]),
-            "sd": wmean([r.total_ms["sd"] for r in results if r.total_ms]),
-            "median": merged.percentiles.get(50, 0.0),
-            "max": max(r.total_ms["max"] for r in results if r.total_ms),
-        }
+    else:
+        # Percentiles of several hosts cannot be averaged into percentiles: without every
+        # host's per-request rows the merged latency is unavailable, and says so.
         merged.latency_exact = False
     return merged

@@ -186,12 +186,13 @@ def test_merge_two_load_generators_from_real_runs():
     assert not merged.aborted
 
 
-def test_merge_without_rows_approximates_and_says_so():
+def test_merge_without_every_hosts_rows_has_no_latency():
+    """Averaged percentiles are not percentiles: without one host's rows, none."""
     a, b = ab_output("merge_a"), ab_output("merge_b")
     merged = merge_results([a, b], [times("merge_a"), []])
     assert not merged.latency_exact
-    assert merged.percentiles[100] == max(a.percentiles[100], b.percentiles[100])
-    assert merged.latency is not None
+    assert merged.latency is None and not merged.percentiles
+    assert merged.complete_requests == 600  # the counts and the rate still merge
 
 
 def test_merge_carries_aborts_and_failures():

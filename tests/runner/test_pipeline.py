@@ -77,3 +77,13 @@ def test_recorded_runs_through_store_and_report(tmp_path):
     # one valid WSGI repetition: no verdict can be drawn
     assert "**inconclusive**" in text
     assert "(ASGI 2, WSGI 1)" in summary_table([run])
+
+
+def test_a_host_without_rows_leaves_the_merged_latency_unavailable(tmp_path):
+    files = host_files(tmp_path, ["merge_a", "merge_b"])
+    (tmp_path / "lg2" / "requests.tsv").unlink()
+    files = [f for f in files if not f.startswith("lg2/requests")]
+    merged = merge_hosts(AB, reparse(AB, tmp_path, files))
+    assert merged.latency_ms is None
+    assert "unavailable" in merged.extra["latency_note"]
+    assert merged.completed == 600

@@ -63,9 +63,7 @@ def run_wrk(tmp: Path, spec: LoadSpec) -> HostRun:
 
 
 def test_wrk_result_from_its_own_histogram(server, tmp_path):
-    spec = LoadSpec(
-        urls=(f"{server}/ok/",), concurrency=2, duration_s=1, expected_length=len(BODY)
-    )
+    spec = LoadSpec(urls=(f"{server}/ok/",), concurrency=2, duration_s=1, expected_length=len(BODY))
     res = parse_host(WRK, run_wrk(tmp_path, spec))
     assert res.tool == "wrk" and res.latency_source == "histogram"
     assert res.completed > 10 and res.failed == 0 and res.non_2xx == 0
