@@ -62,7 +62,6 @@ class ApacheBench(LoadGenerator):
             spec.concurrency,
             keepalive=spec.keepalive,
             timeout_s=spec.timeout_s,
-            percentiles_csv="percentiles.csv",
             gnuplot_tsv=ROWS,
         )
         return ToolCommand(tuple(argv), STDOUT, STDERR)

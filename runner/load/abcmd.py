@@ -26,7 +26,6 @@ def ab_argv(
     *,
     keepalive: bool,
     timeout_s: int,
-    percentiles_csv: str | None = None,
     gnuplot_tsv: str | None = None,
 ) -> list[str]:
     """The argv of one ab run: -r (socket receive errors are counted, not fatal), -s (the
@@ -41,8 +40,6 @@ def ab_argv(
     argv = ["ab", "-r", "-s", str(timeout_s), "-n", str(requests), "-c", str(concurrency)]
     if keepalive:
         argv.append("-k")
-    if percentiles_csv:
-        argv += ["-e", percentiles_csv]
     if gnuplot_tsv:
         argv += ["-g", gnuplot_tsv]
     argv.append(url)

@@ -1,9 +1,9 @@
 """ApacheBench 2.3's outputs turned into numbers: its report (stdout, with stderr appended),
-its -e percentiles CSV and its -g per-request TSV; and the merge of N load generators.
+its -g per-request TSV; and the merge of N load generators.
 
 ab's limits, which the parser knows: when -s fires, or a socket error is fatal, ab prints
 an `apr_...: message (code)` line and `Total of N requests completed`, exits non-zero and
-writes neither -e nor -g. Such a run is `aborted`, with `complete_requests` = N.
+writes no -g file. Such a run is `aborted`, with `complete_requests` = N.
 """
 
 from __future__ import annotations
@@ -154,17 +154,6 @@ def parse_ab_stdout(text: str) -> AbResult:
             f"ab was interrupted after {res.complete_requests} requests (no 'done'/'Finished')"
         )
     return res
-
-
-def parse_ab_percentiles_csv(text: str) -> dict[float, float]:
-    """ab -e: percentage (0..100) -> ms. Empty text gives {}."""
-    out: dict[float, float] = {}
-    for line in text.splitlines()[1:]:
-        if not line.strip():
-            continue
-        pct, ms = line.split(",")
-        out[float(pct)] = float(ms)
-    return out
 
 
 @dataclass(frozen=True)

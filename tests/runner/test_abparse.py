@@ -12,7 +12,6 @@ from runner.load.abparse import (
     latency_from_times,
     merge_results,
     parse_ab_gnuplot_tsv,
-    parse_ab_percentiles_csv,
     parse_ab_stdout,
     row_times,
 )
@@ -137,16 +136,6 @@ def test_garbage_is_an_abort_not_a_crash():
     assert res.aborted
     assert "invalid URL" in res.abort_reason
     assert parse_ab_stdout("").aborted
-
-
-def test_percentiles_csv():
-    table = parse_ab_percentiles_csv((DATA / "clean.csv").read_text())
-    assert sorted(table) == [float(p) for p in range(101)]
-    values = [table[float(p)] for p in range(101)]
-    assert values == sorted(values)
-    # the CSV's 100% is the longest request; the printed table rounds to whole ms
-    assert round(table[100.0]) == pytest.approx(ab_output("clean").percentiles[100], abs=1)
-    assert parse_ab_percentiles_csv("") == {}
 
 
 def test_gnuplot_tsv_rows():
