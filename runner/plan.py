@@ -9,8 +9,10 @@ a rate or a serving option lives here (`build_plan` and what it calls); the Sess
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -188,12 +190,20 @@ def search_bounds(concurrency: str) -> tuple[int, int]:
     return bounds[0], bounds[1]
 
 
-def command_line() -> str:
-    """The command that started this process, as typed (fab, make bench, a script)."""
-    prog = sys.argv[0].rsplit("/", 1)[-1] if sys.argv else ""
-    if prog in ("fab", "fab.exe"):
-        return "fab " + shlex.join(sys.argv[1:])
-    return shlex.join([prog, *sys.argv[1:]]) if prog else ""
+def command_line(argv: list[str] | None = None, env: dict[str, str] | None = None) -> str:
+    """The command that started this process, as typed: `fab ...`, `make bench ...` (the
+    main job under make), `python -m runner.mainjob ...`, or the script's own name."""
+    argv = list(sys.argv if argv is None else argv)
+    env = dict(os.environ if env is None else env)
+    prog = Path(argv[0]).name if argv else ""
+    args = argv[1:]
+    if prog == "fab":
+        return shlex.join(["fab", *args])
+    if prog == "mainjob.py":
+        if "MAKELEVEL" in env:
+            return "make bench" + (f" ARGS={shlex.quote(shlex.join(args))}" if args else "")
+        return shlex.join(["python", "-m", "runner.mainjob", *args])
+    return shlex.join([prog, *args]) if prog else ""
 
 
 POLICIES = ("levels", "tune", "tuned", "search")
