@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from pathlib import Path
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 SCENARIOS = ("users", "io", "plain")

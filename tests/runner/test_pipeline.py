@@ -50,6 +50,7 @@ def sample_from(root: Path, names: list[str], mode: str, repeat: int) -> Sample:
         "requests": 600,
         "repeat": repeat,
         "loadgen_hosts": [f"lg{i + 1}" for i in range(len(names))],
+        "load": "ab",  # as the Session's record base carries it
     }
     cpu = {"cpu_s": 0.0, "cpus": 1}
     return judge(
