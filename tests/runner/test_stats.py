@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats as sps
 
-from runner import stats
+from runner.report import stats
 
 
 def test_mean_stdev_cv():
