@@ -75,8 +75,7 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Apply, compare, report, destroy; the exit code says whether everything ran."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--preset", default="", help="runner preset (default, original, smoke)")
     parser.add_argument("--scenario", default="", help="comma list of users, io, plain")
@@ -93,7 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a private folder (mode 0700) for this stack's Terraform state, keys and "
         "inventory (default: infra/local's own state and inventory/local.yml)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Apply, compare, report, destroy; the exit code says whether everything ran."""
+    args = _parser().parse_args(argv)
     stack = Stack(args.name_prefix, args.subnet, Path(args.stack_dir) if args.stack_dir else None)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:

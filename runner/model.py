@@ -135,7 +135,7 @@ class Sample:
         self.valid = self.status == "ok"  # one source of truth: the status
 
     @staticmethod
-    def identity_of(
+    def identity_of(  # size: the resume key's fields, each by name
         *,
         mode: str,
         view: str,

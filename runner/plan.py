@@ -293,13 +293,7 @@ def build_plan(opts: PlanOptions) -> Plan:
     if load.time_based and not opts.duration:
         opts = replace(opts, duration=load.default_duration_s)
     levels = _plan_levels(opts)
-    repeat = opts.repeat if opts.repeat else PRESETS[opts.preset or "default"].repeat
-    if repeat < 1:
-        raise PlanError(f"--repeat must be at least 1, not {repeat}")
-    if opts.timeout < 1:
-        raise PlanError(f"--timeout must be at least 1 second, not {opts.timeout}")
-    if opts.budget < 1:
-        raise PlanError(f"--budget must be at least 1 second, not {opts.budget}")
+    repeat = _check_counts(opts)
     for level in levels:
         for mode in modes or MODES:
             target.endpoint(level.scenario, opts.view, mode)
@@ -329,6 +323,18 @@ def build_plan(opts: PlanOptions) -> Plan:
         command=opts.command or command_line(),
         notes=tuple(notes),
     )
+
+
+def _check_counts(opts: PlanOptions) -> int:
+    """Check --repeat, --timeout and --budget; return the repetitions per level."""
+    repeat = opts.repeat if opts.repeat else PRESETS[opts.preset or "default"].repeat
+    if repeat < 1:
+        raise PlanError(f"--repeat must be at least 1, not {repeat}")
+    if opts.timeout < 1:
+        raise PlanError(f"--timeout must be at least 1 second, not {opts.timeout}")
+    if opts.budget < 1:
+        raise PlanError(f"--budget must be at least 1 second, not {opts.budget}")
+    return repeat
 
 
 def _plan_levels(opts: PlanOptions) -> list[Level]:

@@ -217,22 +217,8 @@ def row_times(rows: list[AbRequest]) -> list[float]:
     return [float(r.ttime) for r in rows]
 
 
-def merge_results(results: list[AbResult], per_host_rows: list[list[float]]) -> AbResult:
-    """One figure from N load generators that ran at once.
-
-    Counts add up; requests/s = all completed requests / the wall span, taken as the
-    longest host's time (the hosts start together); latency is recomputed from the merged
-    -g rows when every host has them, else it is unavailable (no percentiles,
-    `latency_exact` False): percentiles are never averaged.
-    """
-    if not results:
-        raise ValueError("merge_results needs at least one ab result")
-    rows_ok = len(per_host_rows) == len(results) and all(per_host_rows)
-    if len(results) == 1:
-        merged = replace(results[0], percentiles=dict(results[0].percentiles))
-        if rows_ok and not merged.total_ms:  # ab printed no table; -g still has the rows
-            merged.percentiles, merged.total_ms = latency_from_times(per_host_rows[0])
-        return merged
+def _merge_counts(results: list[AbResult]) -> AbResult:
+    """The hosts' counts added up, their lengths compared and their aborts joined."""
     merged = AbResult(hosts=len(results))
     for name in (
         "complete_requests",
@@ -259,6 +245,26 @@ def merge_results(results: list[AbResult], per_host_rows: list[list[float]]) -> 
     merged.abort_reason = "; ".join(
         f"host {i + 1}: {r.abort_reason}" for i, r in enumerate(results) if r.aborted
     )
+    return merged
+
+
+def merge_results(results: list[AbResult], per_host_rows: list[list[float]]) -> AbResult:
+    """One figure from N load generators that ran at once.
+
+    Counts add up; requests/s = all completed requests / the wall span, taken as the
+    longest host's time (the hosts start together); latency is recomputed from the merged
+    -g rows when every host has them, else it is unavailable (no percentiles,
+    `latency_exact` False): percentiles are never averaged.
+    """
+    if not results:
+        raise ValueError("merge_results needs at least one ab result")
+    rows_ok = len(per_host_rows) == len(results) and all(per_host_rows)
+    if len(results) == 1:
+        merged = replace(results[0], percentiles=dict(results[0].percentiles))
+        if rows_ok and not merged.total_ms:  # ab printed no table; -g still has the rows
+            merged.percentiles, merged.total_ms = latency_from_times(per_host_rows[0])
+        return merged
+    merged = _merge_counts(results)
     spans = [r.time_taken_s for r in results if r.time_taken_s]
     if spans:
         merged.time_taken_s = max(spans)

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runner.model import Sample
 from runner.report import stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
 from runner.report.original import original_section
@@ -115,16 +116,8 @@ VERDICT_HEADER = [
 ]
 
 
-def build_report(runs: list[RunData], out_dir: Path) -> Path:
-    """Write out_dir/report.md (and out_dir/plots/*.png, verdicts.json); return its path."""
-    if not runs:
-        raise ValueError("build_report needs at least one run")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    samples = timed_samples(runs)
-    cells = build_cells(samples)
-    pairs = pair_cells(cells)
-    plots = make_plots(cells, out_dir)
+def _intro(runs: list[RunData], samples: list[Sample], pairs: list[Pair]) -> list[str]:
+    """The title, what entered the statistics, and the verdicts."""
     counts = Counter(s.status for s in samples)
     ids = ", ".join(f"`{r.run_id}`" for r in runs)
     lines = [
@@ -154,8 +147,13 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     else:
         lines.append("No cell has both modes measured: no verdict.")
     lines.append("")
-    scenarios = sorted({(c.scenario, c.keepalive) for c in cells})
-    for scenario, keepalive in scenarios:
+    return lines
+
+
+def _scenarios(cells: list[Cell], plots: dict[str, list[Path]], out_dir: Path) -> list[str]:
+    """Per scenario (and keep-alive): its table of cells, its plots, what was excluded."""
+    lines: list[str] = []
+    for scenario, keepalive in sorted({(c.scenario, c.keepalive) for c in cells}):
         chosen = [c for c in cells if c.scenario == scenario and c.keepalive == keepalive]
         name = f"{scenario}{'-keepalive' if keepalive else ''}"
         lines += [
@@ -173,11 +171,11 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
             lines.append("Excluded samples:")
             lines += [f"- c={c.concurrency} {c.mode.upper()} {c.view}: {r}" for c, r in reasons]
             lines.append("")
-    lines += ceiling_section(runs, cells)
-    lines += why_section(runs, cells)
-    lines += configs_section(runs, cells)
-    lines += hosts_section(runs)
-    lines += original_section(cells, pairs)
+    return lines
+
+
+def _write(out_dir: Path, lines: list[str], pairs: list[Pair]) -> Path:
+    """report.md (atomically) and verdicts.json."""
     path = out_dir / REPORT
     tmp = out_dir / f".{REPORT}.tmp"
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -194,6 +192,25 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     ]
     (out_dir / "verdicts.json").write_text(json.dumps(verdicts, indent=1) + "\n")
     return path
+
+
+def build_report(runs: list[RunData], out_dir: Path) -> Path:
+    """Write out_dir/report.md (and out_dir/plots/*.png, verdicts.json); return its path."""
+    if not runs:
+        raise ValueError("build_report needs at least one run")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samples = timed_samples(runs)
+    cells = build_cells(samples)
+    pairs = pair_cells(cells)
+    lines = _intro(runs, samples, pairs)
+    lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
+    lines += ceiling_section(runs, cells)
+    lines += why_section(runs, cells)
+    lines += configs_section(runs, cells)
+    lines += hosts_section(runs)
+    lines += original_section(cells, pairs)
+    return _write(out_dir, lines, pairs)
 
 
 def summary_table(runs: list[RunData]) -> str:

@@ -51,9 +51,8 @@ def original_figure(mode: str, concurrency: int) -> OriginalFigure | None:
     return None
 
 
-def original_section(cells: list[Cell], pairs: list[Pair]) -> list[str]:
-    study = original_study()
-    machine = study["machine"]
+def _original_rows(study: dict[str, Any], cells: list[Cell]) -> list[list[str]]:
+    """One row per published figure with ours beside it, then the runs it never made."""
     rows = []
     for fig in sorted(study["figures"], key=lambda f: (f["concurrency"], f["mode"])):
         ours = [
@@ -92,6 +91,26 @@ def original_section(cells: list[Cell], pairs: list[Pair]) -> list[str]:
                 "-",
             ]
         )
+    return rows
+
+
+ORIGINAL_HEADER = [
+    "mode",
+    "path",
+    "c",
+    "original req/s",
+    "ours req/s",
+    "ours / original",
+    "original p50 / p99 ms",
+    "ours p50 / p99 ms",
+]
+
+
+def original_section(cells: list[Cell], pairs: list[Pair]) -> list[str]:
+    """The original study's figures beside ours, and what each can conclude."""
+    study = original_study()
+    machine = study["machine"]
+    rows = _original_rows(study, cells)
     ours_c5 = next(
         (p for p in pairs if p.scenario == "users" and p.concurrency == 5 and p.view == "original"),
         None,
@@ -107,19 +126,7 @@ def original_section(cells: list[Cell], pairs: list[Pair]) -> list[str]:
         "Its users page is CPU-bound, so absolute figures depend on the CPU: compare the "
         "ratio between modes, not the raw numbers.",
         "",
-        *table(
-            [
-                "mode",
-                "path",
-                "c",
-                "original req/s",
-                "ours req/s",
-                "ours / original",
-                "original p50 / p99 ms",
-                "ours p50 / p99 ms",
-            ],
-            rows,
-        ),
+        *table(ORIGINAL_HEADER, rows),
         "",
         f"The original's own figures differ by {(a5.rps - w5.rps) / w5.rps * 100:+.1f}% "
         "(ASGI against WSGI at concurrency 5) from a single run each: no interval, so no "

@@ -89,29 +89,7 @@ def make_plots(cells: list[Cell], out_dir: Path) -> dict[str, list[Path]]:
             by_scenario[(c.scenario, c.keepalive)][(c.mode, c.view, c.config)].append(c)
     made: dict[str, list[Path]] = {}
     for (scenario, keepalive), lines in sorted(by_scenario.items()):
-        thr, p99 = [], []
-        for (mode, view, config), line in sorted(lines.items()):
-            line.sort(key=lambda c: c.concurrency)
-            label = f"{mode.upper()} {view}" + (f" [{config}]" if several else "")
-            thr.append(
-                Series(
-                    label,
-                    [c.concurrency for c in line],
-                    [c.rps_mean() or 0.0 for c in line],
-                    [c.rps_half_ci() or 0.0 for c in line],
-                    mode,
-                )
-            )
-            pts = [c for c in line if c.latency("p99") is not None]
-            p99.append(
-                Series(
-                    label,
-                    [c.concurrency for c in pts],
-                    [c.latency("p99") or 0.0 for c in pts],
-                    [c.latency_half_ci("p99") or 0.0 for c in pts],
-                    mode,
-                )
-            )
+        thr, p99 = _series(lines, several)
         suffix = "-keepalive" if keepalive else ""
         name = f"{scenario}{suffix}"
         logx = max((c.concurrency for ln in lines.values() for c in ln), default=1) >= 50
@@ -134,3 +112,33 @@ def make_plots(cells: list[Cell], out_dir: Path) -> dict[str, list[Path]]:
             ),
         ]
     return made
+
+
+def _series(
+    lines: dict[tuple[str, str, str], list[Cell]], several: bool
+) -> tuple[list[Series], list[Series]]:
+    """Throughput and p99 lines, one per mode x view x config, in concurrency order."""
+    thr, p99 = [], []
+    for (mode, view, config), line in sorted(lines.items()):
+        line.sort(key=lambda c: c.concurrency)
+        label = f"{mode.upper()} {view}" + (f" [{config}]" if several else "")
+        thr.append(
+            Series(
+                label,
+                [c.concurrency for c in line],
+                [c.rps_mean() or 0.0 for c in line],
+                [c.rps_half_ci() or 0.0 for c in line],
+                mode,
+            )
+        )
+        pts = [c for c in line if c.latency("p99") is not None]
+        p99.append(
+            Series(
+                label,
+                [c.concurrency for c in pts],
+                [c.latency("p99") or 0.0 for c in pts],
+                [c.latency_half_ci("p99") or 0.0 for c in pts],
+                mode,
+            )
+        )
+    return thr, p99

@@ -29,22 +29,7 @@ def ceiling_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
         per[key]["best"].append(c.rps_mean() or 0.0)
     if not cpus or not per:
         return []
-    rows = []
-    for (scenario, view, mode), vals in sorted(per.items()):
-        cpu = stats.mean(vals["cpu"])
-        limit = cpus * 1000 / cpu if cpu else None
-        best = max(vals["best"])
-        rows.append(
-            [
-                scenario,
-                view,
-                mode.upper(),
-                fmt(cpu, 2),
-                fmt(limit, 1),
-                fmt(best, 2),
-                "-" if not limit else f"{best / limit * 100:.0f}%",
-            ]
-        )
+    rows = [_ceiling_row(key, vals, cpus) for key, vals in sorted(per.items())]
     return [
         "## CPU ceiling",
         "",
@@ -52,23 +37,40 @@ def ceiling_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
         f"(all its processes), and the throughput its {cpus} CPU(s) could give at that "
         "cost; a share near 100% means the mode is CPU-bound there.",
         "",
-        *table(
-            [
-                "scenario",
-                "view",
-                "mode",
-                "CPU ms/request",
-                "CPU-bound limit req/s",
-                "best req/s",
-                "share of limit",
-            ],
-            rows,
-        ),
+        *table(CEILING_HEADER, rows),
         "",
     ]
 
 
+CEILING_HEADER = [
+    "scenario",
+    "view",
+    "mode",
+    "CPU ms/request",
+    "CPU-bound limit req/s",
+    "best req/s",
+    "share of limit",
+]
+
+
+def _ceiling_row(key: tuple[str, str, str], vals: dict[str, list[float]], cpus: int) -> list[str]:
+    scenario, view, mode = key
+    cpu = stats.mean(vals["cpu"])
+    limit = cpus * 1000 / cpu if cpu else None
+    best = max(vals["best"])
+    return [
+        scenario,
+        view,
+        mode.upper(),
+        fmt(cpu, 2),
+        fmt(limit, 1),
+        fmt(best, 2),
+        "-" if not limit else f"{best / limit * 100:.0f}%",
+    ]
+
+
 def app_cpus(runs: list[RunData]) -> int | None:
+    """The app host's CPUs, from the first run's machine class that names them."""
     for run in runs:
         meta = run.metadata
         mc = meta.get("machine_class") or {}
@@ -77,11 +79,12 @@ def app_cpus(runs: list[RunData]) -> int | None:
     return None
 
 
-def why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
-    """CPU and thread hops per request next to throughput, when the counting pass ran."""
-    per: dict[tuple[str, str, str, str, str], dict[str, list[float]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+Key = tuple[str, str, str, str, str]  # scenario, view, mode, path, config
+
+
+def _counted(runs: list[RunData]) -> dict[Key, dict[str, list[float]]]:
+    """The instrumented records' figures (hops, app CPU, host CPU) per key."""
+    per: dict[Key, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
         for s in run.samples:
             if s.kind != "instrumented" or s.status != "ok":  # failed or not counted
@@ -93,36 +96,66 @@ def why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
                 per[key]["cpu"].append(s.cpu_ms_per_request)
             if (host := s.extra.get("host_cpu_ms_per_request")) is not None:
                 per[key]["host"].append(float(host))
-    if not per:
-        return []
-    best: dict[tuple[str, str, str, str, str], float] = {}
-    cpus = app_cpus(runs)
+    return per
+
+
+def _best_rps(cells: list[Cell]) -> dict[Key, float]:
+    best: dict[Key, float] = {}
     for c in cells:
         for path in {s.path for s in c.valid}:
             key = (c.scenario, c.view, c.mode, path, c.config)
             if (m := c.rps_mean()) is not None:
                 best[key] = max(best.get(key, 0.0), m)
+    return best
+
+
+def _why_row(
+    key: Key, vals: dict[str, list[float]], top: float | None, cpus: int | None
+) -> list[str]:
+    cpu = stats.mean(vals["cpu"])
+    limit = cpus * 1000 / cpu if cpu and cpus else None
+    return [
+        key[0],
+        key[1],
+        key[2].upper(),
+        f"`{key[3]}`",
+        key[4],
+        fmt(cpu, 2),
+        fmt(stats.mean(vals["host"]), 2),
+        fmt(stats.mean(vals["hops"]), 1),
+        fmt(top, 2),
+        fmt(limit, 1),
+        "-" if not (limit and top) else f"{top / limit * 100:.0f}%",
+    ]
+
+
+WHY_HEADER = [
+    "scenario",
+    "view",
+    "mode",
+    "path",
+    "config",
+    "CPU ms/request",
+    "host CPU ms/request",
+    "hops/request",
+    "best req/s",
+    "CPU-bound limit req/s",
+    "share of limit",
+]
+
+
+def why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
+    """CPU and thread hops per request next to throughput, when the counting pass ran."""
+    per = _counted(runs)
+    if not per:
+        return []
+    best, cpus = _best_rps(cells), app_cpus(runs)
     several = len({key[4] for key in per}) > 1
-    rows = []
-    for key, vals in sorted(per.items()):
-        cpu = stats.mean(vals["cpu"])
-        limit = cpus * 1000 / cpu if cpu and cpus else None
-        top = best.get(key)
-        rows.append(
-            [
-                key[0],
-                key[1],
-                key[2].upper(),
-                f"`{key[3]}`",
-                *([key[4]] if several else []),
-                fmt(cpu, 2),
-                fmt(stats.mean(vals["host"]), 2),
-                fmt(stats.mean(vals["hops"]), 1),
-                fmt(top, 2),
-                fmt(limit, 1),
-                "-" if not (limit and top) else f"{top / limit * 100:.0f}%",
-            ]
-        )
+    rows = [_why_row(key, vals, best.get(key), cpus) for key, vals in sorted(per.items())]
+    header = WHY_HEADER
+    if not several:  # one config: no column for it
+        header = [h for h in header if h != "config"]
+        rows = [row[:4] + row[5:] for row in rows]
     return [
         "## Why: the cost of each mode per request",
         "",
@@ -134,24 +167,50 @@ def why_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
         f"is the app host's CPUs ({cpus or '?'}) divided by the app's CPU per request. "
         "docs/EXPLAIN.md says how to read it.",
         "",
-        *table(
-            [
-                "scenario",
-                "view",
-                "mode",
-                "path",
-                *(["config"] if several else []),
-                "CPU ms/request",
-                "host CPU ms/request",
-                "hops/request",
-                "best req/s",
-                "CPU-bound limit req/s",
-                "share of limit",
-            ],
-            rows,
-        ),
+        *table(header, rows),
         "",
     ]
+
+
+def _config_row(key: tuple[Any, ...], group: list[Cell]) -> list[str] | None:
+    """The winning config of one cell group, or None when nothing was compared."""
+    scenario, view, _, conc, mode = key
+    ranked = sorted(
+        (c for c in group if c.rps_mean() is not None),
+        key=lambda c: c.rps_mean() or 0.0,
+        reverse=True,
+    )
+    if len(group) < 2 or not ranked:
+        return None
+    win = ranked[0]
+    top = win.rps_mean() or 0.0
+    runner_up = ranked[1].rps_mean() if len(ranked) > 1 else None
+    original = next((c for c in ranked if c.preset == "original"), None)
+    orig_rps = original.rps_mean() if original else None
+    return [
+        scenario,
+        view,
+        str(conc),
+        mode.upper(),
+        f"`{win.config}`",
+        rps_text(win),
+        f"{len(group)}",
+        pct((top - runner_up) / runner_up * 100 if runner_up else None),
+        pct((top - orig_rps) / orig_rps * 100 if orig_rps and original is not win else None),
+    ]
+
+
+CONFIG_HEADER = [
+    "scenario",
+    "view",
+    "c",
+    "mode",
+    "winner",
+    "req/s",
+    "configs",
+    "over runner-up",
+    "over original",
+]
 
 
 def configs_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
@@ -161,35 +220,7 @@ def configs_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
     groups: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
     for c in cells:
         groups[(c.scenario, c.view, c.keepalive, c.concurrency, c.mode)].append(c)
-    rows = []
-    for (scenario, view, _, conc, mode), group in sorted(groups.items()):
-        ranked = sorted(
-            (c for c in group if c.rps_mean() is not None),
-            key=lambda c: c.rps_mean() or 0.0,
-            reverse=True,
-        )
-        if len(group) < 2 or not ranked:
-            continue
-        win = ranked[0]
-        top = win.rps_mean() or 0.0
-        runner_up = ranked[1].rps_mean() if len(ranked) > 1 else None
-        original = next((c for c in ranked if c.preset == "original"), None)
-        orig_rps = original.rps_mean() if original else None
-        rows.append(
-            [
-                scenario,
-                view,
-                str(conc),
-                mode.upper(),
-                f"`{win.config}`",
-                rps_text(win),
-                f"{len(group)}",
-                pct((top - runner_up) / runner_up * 100 if runner_up else None),
-                pct(
-                    (top - orig_rps) / orig_rps * 100 if orig_rps and original is not win else None
-                ),
-            ]
-        )
+    rows = [r for key, group in sorted(groups.items()) if (r := _config_row(key, group))]
     out: list[str] = []
     if rows:
         out += [
@@ -199,20 +230,7 @@ def configs_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
             "repetitions (configs with any failed request have none), against the next best "
             "and against the original's settings (serving preset `original`) when measured.",
             "",
-            *table(
-                [
-                    "scenario",
-                    "view",
-                    "c",
-                    "mode",
-                    "winner",
-                    "req/s",
-                    "configs",
-                    "over runner-up",
-                    "over original",
-                ],
-                rows,
-            ),
+            *table(CONFIG_HEADER, rows),
             "",
         ]
     for run in runs:

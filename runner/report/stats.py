@@ -72,7 +72,7 @@ class Verdict:
         return asdict(self)
 
 
-def compare(
+def compare(  # size: one Welch test, its verdict's cases read top to bottom
     asgi_rps: list[float],
     wsgi_rps: list[float],
     alpha: float = 0.05,
