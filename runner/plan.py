@@ -325,6 +325,17 @@ def build_plan(opts: PlanOptions) -> Plan:
     )
 
 
+def check_hosts(plan: Plan, loadgens: int) -> None:
+    """What the plan asks of the inventory's hosts (read before any is touched): every
+    load generator needs at least one client."""
+    too_low = [lv.concurrency for lv in plan.levels if lv.concurrency < loadgens]
+    if too_low:
+        raise PlanError(
+            f"concurrency {min(too_low)} is below the {loadgens} load generators: each "
+            "needs at least one client; raise --concurrency"
+        )
+
+
 def _check_counts(opts: PlanOptions) -> int:
     """Check --repeat, --timeout and --budget; return the repetitions per level."""
     repeat = opts.repeat if opts.repeat else PRESETS[opts.preset or "default"].repeat

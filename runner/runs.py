@@ -8,7 +8,7 @@ from pathlib import Path
 
 from runner.console import say
 from runner.inventory import load_inventory
-from runner.plan import Plan
+from runner.plan import Plan, check_hosts
 from runner.policies import LevelsPolicy, policy_for
 from runner.policies.tune import tuned_configs
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
@@ -34,6 +34,7 @@ def run_plan(plan: Plan, report: bool = True) -> Path:
     for note in plan.notes:
         say(f"note: {note}")
     inventory = load_inventory(plan.inventory)
+    check_hosts(plan, len(inventory.loadgens))
     store = open_store(plan.results, plan.resume)
     say(f"run {store.run_id}: results in {store.run_dir}")
     session = Session(plan, inventory, store)

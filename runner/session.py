@@ -29,7 +29,7 @@ from runner.judge import CpuAround, judge
 from runner.load import LoadGenerator, LoadSpec, get_load_generator
 from runner.load.execute import parse_all, pull, run_on_hosts
 from runner.model import Sample
-from runner.plan import Level, Plan, PlanError
+from runner.plan import Level, Plan, check_hosts
 from runner.policies.base import Policy
 from runner.remote import LocalWriteError, Remote, RemoteError, connect
 from runner.results import RunData, RunStore, write_error
@@ -148,14 +148,7 @@ class Session:
     def bench(self, plan: Plan) -> list[Sample]:
         """Verify what is deployed, then measure every level of `plan`; return the
         samples stored this time (a resumed run skips what it has)."""
-        too_low = [
-            lv.concurrency for lv in plan.levels if lv.concurrency < len(self.inventory.loadgens)
-        ]
-        if too_low:
-            raise PlanError(
-                f"concurrency {min(too_low)} is below the {len(self.inventory.loadgens)} load "
-                "generators: each needs at least one client; raise --concurrency"
-            )
+        check_hosts(plan, len(self.inventory.loadgens))
         self.open()
         try:
             deployed, endpoints = self.verify(plan)
