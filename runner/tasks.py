@@ -42,8 +42,8 @@ BENCH_HELP = {
     "instrument": "after each level, a separate sequential pass that asks the app for its "
     "thread hops and CPU per request (default on; --no-instrument skips it)",
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
-    "duration": "seconds per repetition (a time-based run; --requests is then a cap); "
-    "needs a time-based load generator such as wrk",
+    "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
+    "ab runs --requests instead)",
 }
 
 
