@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.plan import PlanOptions, build_plan
-from runner.runs import run_plan
-from runner.tasks import FAILURES
+from runner.runs import FAILURES, run_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / "infra" / "local"

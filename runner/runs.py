@@ -7,12 +7,30 @@ from dataclasses import replace
 from pathlib import Path
 
 from runner.console import say
-from runner.inventory import load_inventory
-from runner.plan import Plan, check_hosts
+from runner.deploy import DeployError
+from runner.inventory import InventoryError, load_inventory
+from runner.load import LoadSpecError
+from runner.netsafety import UnsafeTargetError
+from runner.plan import Plan, PlanError, check_hosts
 from runner.policies import LevelsPolicy, policy_for
 from runner.policies.tune import tuned_configs
+from runner.remote import RemoteError
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
-from runner.session import Session
+from runner.session import BenchAbort, Session
+from runner.targets import TargetError
+
+# What a run can fail with that is the user's to fix: one line each, never a traceback.
+FAILURES = (
+    PlanError,
+    InventoryError,
+    RunStoreError,
+    UnsafeTargetError,
+    RemoteError,
+    BenchAbort,
+    DeployError,
+    TargetError,
+    LoadSpecError,
+)
 
 
 def open_store(results: str, resume: str = "") -> RunStore:

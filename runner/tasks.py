@@ -12,18 +12,12 @@ from fabric import task
 from invoke import Collection
 from invoke.exceptions import Exit
 
-from runner.deploy import DeployError
-from runner.inventory import InventoryError
-from runner.load import LOAD_GENERATORS, LoadSpecError
-from runner.netsafety import UnsafeTargetError
+from runner.load import LOAD_GENERATORS
 from runner.plan import PRESETS, PlanError, PlanOptions, build_plan, parse_deploy_vars
 from runner.policies.sweep import parse_sweep
-from runner.remote import RemoteError
 from runner.report import build_report, summary_table
 from runner.results import RunStoreError, load_run
-from runner.runs import run_plan
-from runner.session import BenchAbort
-from runner.targets import TargetError
+from runner.runs import FAILURES, run_plan
 
 DEFAULT_INVENTORY = "inventory/local.yml"
 
@@ -45,19 +39,6 @@ BENCH_HELP = {
     "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
     "ab runs --requests instead)",
 }
-
-
-FAILURES = (
-    PlanError,
-    InventoryError,
-    RunStoreError,
-    UnsafeTargetError,
-    RemoteError,
-    BenchAbort,
-    DeployError,
-    TargetError,
-    LoadSpecError,
-)
 
 
 @task(help=BENCH_HELP)
