@@ -208,6 +208,8 @@ class CgroupV1(Resources):
     """A host made of cgroup v1 cgroups (one per controller, named in /proc/self/cgroup)."""
 
     source = "cgroup v1"
+    CONTROLLERS = ("cpuset", "cpu", "cpuacct", "memory")  # one folder tree each
+    MEMORY_LIMIT = "memory.limit_in_bytes"  # named here so tests need not spell it
 
     def __init__(self, paths: dict[str, str], root: Path = CGROUP_ROOT, proc: Path = PROC):
         super().__init__(proc)
@@ -232,7 +234,7 @@ class CgroupV1(Resources):
         return None
 
     def memory_limit(self) -> int | None:
-        limit = _int(self._file("memory", "memory.limit_in_bytes"))
+        limit = _int(self._file("memory", self.MEMORY_LIMIT))
         machine = self.machine_memory()
         if limit is None or limit >= NO_LIMIT or (machine and limit >= machine):
             return machine
@@ -276,7 +278,7 @@ class CgroupV1(Resources):
         return f":cpuset:{mine}\n" in (_read(self.proc / pid / "cgroup") or "") + "\n"
 
     def cgroup(self) -> str | None:
-        for controller in ("cpuset", "memory", "cpuacct"):
+        for controller in self.CONTROLLERS:
             if self.paths.get(controller, "/") != "/":
                 return self.paths[controller]
         return None
@@ -348,7 +350,7 @@ def detect(proc: Path = PROC, root: Path = CGROUP_ROOT, pid: str = "self") -> Re
     root, else its v2 cgroup when that one is capped (CPUs or memory set on it), else the
     whole machine (a VM, or a session cgroup that caps nothing)."""
     paths = proc_cgroups(proc, pid)
-    if any(paths.get(c, "/") != "/" for c in ("cpuset", "memory", "cpuacct")):
+    if any(paths.get(c, "/") != "/" for c in CgroupV1.CONTROLLERS if c != "cpu"):
         return CgroupV1(paths, root, proc)
     unified = paths.get("", "/")
     if unified != "/" and (root / "cgroup.controllers").exists():
@@ -430,7 +432,7 @@ class HostCgroups:
         left: list[str] = []
         for base in self.folders(prefix):
             dirs = [Path(d) for d, _, _ in os.walk(base)]
-            for folder in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+            for folder in sorted(dirs, key=lambda p: (-len(p.parts), str(p))):
                 for _ in range(100):
                     try:
                         self.files.rmdir(folder)
@@ -448,7 +450,7 @@ class V1Hosts(HostCgroups):
     """cgroup v1: one folder per controller, the cpuset's parent set before its children."""
 
     hierarchy = "cgroup v1"
-    CONTROLLERS = ("cpuset", "cpu", "cpuacct", "memory")
+    CONTROLLERS = CgroupV1.CONTROLLERS
 
     def problem(self) -> str | None:
         for ctrl in self.CONTROLLERS:
@@ -475,7 +477,7 @@ class V1Hosts(HostCgroups):
         mems = self.files.read(self.root / "cpuset" / prefix / "cpuset.mems").strip()
         self.files.write(cpuset / "cpuset.mems", mems)
         memory = self.root / "memory" / prefix / short
-        self.files.write(memory / "memory.limit_in_bytes", str(memory_bytes))
+        self.files.write(memory / CgroupV1.MEMORY_LIMIT, str(memory_bytes))
         memsw = memory / "memory.memsw.limit_in_bytes"
         if memsw.exists():  # only with swap accounting; the cap then holds for swap too
             self.files.write(memsw, str(memory_bytes))
