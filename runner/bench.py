@@ -288,12 +288,12 @@ class Bench:
         )
         sample.server_rss_mib = granian.get("rss_mib")
         # Kills since the last sample count: one during the warm-up hurts this one too.
-        _note_oom(sample, {"oom_kill": self._oom_last}, mem_after)
-        self._oom_last = mem_after.get("oom_kill")
+        _note_oom(sample, {"oom_kills": self._oom_last}, mem_after)
+        self._oom_last = mem_after.get("oom_kills")
         return sample
 
     def _memory(self) -> dict[str, Any]:
-        """The app host's memory cgroup (limit, peak, failcnt, OOM kills)."""
+        """The app host's memory (limit, peak, limit hits, OOM kills): cgroup or machine."""
         assert self.app is not None
         return self.app.probe("memory")
 
@@ -304,7 +304,7 @@ class Bench:
             mem = self._memory()
         except (RemoteError, ValueError):
             return ""
-        kills = (mem.get("oom_kill") or 0) - (self._oom_base or 0)
+        kills = (mem.get("oom_kills") or 0) - (self._oom_base or 0)
         return f"; {_oom_text(kills, mem)}" if kills > 0 else ""
 
     def _sample_base(self, target: Target, level: Level, path: str, repeat: int) -> dict[str, Any]:
@@ -403,7 +403,7 @@ class Bench:
             paths = {lv.scenario: route(lv.scenario, opts.view, target0.mode) for lv in opts.levels}
             probe_paths = sorted(set(paths.values()))
             target = self.validate(probe_paths)
-            self._oom_base = self._oom_last = self._memory().get("oom_kill")
+            self._oom_base = self._oom_last = self._memory().get("oom_kills")
             self._record_metadata(target)
             done = self.store.completed_identities()
             total = sum(lv.requests * opts.repeat for lv in opts.levels)
@@ -564,8 +564,8 @@ _WATCHDOG = (
 def _oom_text(kills: int, mem: dict[str, Any]) -> str:
     return (
         f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} in its "
-        f"cgroup (limit {mem.get('limit_mib')} MiB, peak {mem.get('max_usage_mib')} MiB, "
-        f"limit hit {mem.get('failcnt')} times)"
+        f"{mem.get('source', 'cgroup')} (memory limit {mem.get('limit_mib')} MiB, peak "
+        f"{mem.get('peak_mib')} MiB, limit reached {mem.get('limit_hits')} times)"
     )
 
 
@@ -573,7 +573,7 @@ def _note_oom(sample: Sample, before: dict[str, Any], after: dict[str, Any]) -> 
     """Record the app host's memory around a repetition; OOM kills make it invalid, and
     the reason says so first (a killed worker otherwise looks like a mystery timeout)."""
     sample.extra["app_memory"] = after
-    kills = (after.get("oom_kill") or 0) - (before.get("oom_kill") or 0)
+    kills = (after.get("oom_kills") or 0) - (before.get("oom_kills") or 0)
     if kills <= 0:
         return
     sample.reason = "; ".join(filter(None, [_oom_text(kills, after), sample.reason]))
