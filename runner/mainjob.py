@@ -8,10 +8,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.deploy import DeployError
+from runner.preflight import PreflightError, require, state_dir_for
+from runner.stagelines import ansible_error, terraform_error
 from runner.tasks import FAILURES, _options, run_compare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +31,7 @@ class Stack:
     prefix: str = ""
     subnet: str = ""
     folder: Path | None = None
+    state_dir: Path | None = None  # the keys' folder when the checkout's cannot hold them
 
     @property
     def inventory(self) -> Path:
@@ -50,6 +54,8 @@ class Stack:
             out += [f"-state={self.folder / 'terraform.tfstate'}"]
             out += ["-var", f"state_dir={self.folder / 'state'}"]
             out += ["-var", f"inventory_path={self.inventory}"]
+        elif self.state_dir:
+            out += ["-var", f"state_dir={self.state_dir}"]
         if self.prefix:
             out += ["-var", f"name_prefix={self.prefix}"]
         if self.subnet:
@@ -57,17 +63,46 @@ class Stack:
         return out
 
 
+class StageError(Exception):
+    """A stage of the main job failed: one line naming it and the tool's own error."""
+
+
 def terraform(*args: str, timeout: int = 600, stack: Stack | None = None) -> None:
-    """Run terraform in infra/local; raise CalledProcessError on failure."""
+    """Run terraform in infra/local, its output shown as it comes; raise StageError
+    naming the stage and Terraform's own last error line on failure."""
     stack = stack or Stack()
-    env = stack.env()
-    subprocess.run(
-        ["terraform", f"-chdir={LOCAL}", *args, *stack.args(args[0]), "-input=false", "-no-color"],
-        check=True,
-        timeout=timeout,
-        stdout=sys.stderr,
-        env=env,
-    )
+    argv = ["terraform", f"-chdir={LOCAL}", *args, *stack.args(args[0])]
+    stage = f"terraform {args[0]}"
+    try:
+        proc = subprocess.Popen(
+            [*argv, "-input=false", "-no-color"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=stack.env(),
+        )
+    except OSError as exc:
+        raise StageError(f"stage {stage} could not start: {exc.strerror}") from None
+    lines: list[str] = []
+
+    def echo() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stderr.write(line)
+            lines.append(line)
+
+    reader = threading.Thread(target=echo, daemon=True)
+    reader.start()
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise StageError(f"stage {stage} timed out after {timeout}s") from None
+    finally:
+        reader.join(timeout=10)
+    if code != 0:
+        raise StageError(f"stage {stage} failed: {terraform_error(''.join(lines))}")
 
 
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
@@ -96,6 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(args.name_prefix, args.subnet, Path(args.stack_dir) if args.stack_dir else None)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
+        require("bench", stack.prefix or "abw")
+        if not stack.folder:
+            state_dir, note = state_dir_for(stack.prefix or "abw")
+            if note:  # the checkout's folder cannot hold the keys: the user's private one
+                stack.state_dir = state_dir
+                print(f"make bench: {note}", file=sys.stderr)
+    except PreflightError as exc:
+        for line in str(exc).splitlines():
+            print(f"make bench: {line}", file=sys.stderr)
+        return 2
+    try:
         options = _options(
             args.scenario,
             "original",
@@ -118,7 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("make bench: interrupted; completed samples are kept", file=sys.stderr)
         code = 130
-    except (*FAILURES, DeployError, subprocess.SubprocessError) as exc:
+    except DeployError as exc:
+        playbook = str(exc).split(" ", 1)[0]
+        print(
+            f"make bench: stage deploy ({playbook}) failed: {ansible_error(str(exc))}",
+            file=sys.stderr,
+        )
+        code = 1
+    except (*FAILURES, StageError, subprocess.SubprocessError) as exc:
         print(f"make bench: {exc}", file=sys.stderr)
         code = 1
     finally:
@@ -134,11 +187,9 @@ def _teardown(stack: Stack) -> int:
     destroyed = True
     try:
         terraform("destroy", "-auto-approve", stack=stack)
-    except (subprocess.SubprocessError, OSError) as exc:
+    except (StageError, subprocess.SubprocessError, OSError) as exc:
         destroyed = False
-        print(
-            f"make bench: terraform destroy failed ({exc}); sweeping hosts by name", file=sys.stderr
-        )
+        print(f"make bench: {exc}; sweeping hosts by name", file=sys.stderr)
     sweep = subprocess.run(
         [str(LOCAL / "scripts" / "clean-hosts.sh"), stack.prefix or "abw"],
         check=False,
