@@ -10,6 +10,7 @@ Standard library only: `make setup` runs it before the virtualenv exists.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import platform
@@ -289,6 +290,38 @@ def require(profile: str, prefix: str = "abw") -> None:
     problems = check(profile, prefix).problems
     if problems:
         raise PreflightError("\n".join(problems))
+
+
+def _lab_addresses(inventory: Path) -> list[str]:
+    """The inventory's addresses in the lab range (local hosts), read as text."""
+    try:
+        text = inventory.read_text()
+    except OSError:
+        return []
+    found = re.findall(r"\b198\.1[89]\.\d{1,3}\.\d{1,3}\b", text)
+    return [a for a in found if ipaddress.ip_address(a) in host_resources.LAB_RANGE]
+
+
+def require_for_inventory(inventory: str) -> None:
+    """The preflight of a Fabric task that touches an inventory's hosts: a missing
+    inventory says how to make the hosts (and whether Terraform is there to do it); local
+    hosts (lab addresses) need what the 'hosts' profile checks; cloud hosts need nothing
+    of this machine."""
+    path = Path(inventory)
+    if not path.exists():
+        report = Report()
+        check_terraform(report)
+        raise PreflightError(  # one line: the missing Terraform is the same problem
+            "; ".join(
+                [
+                    f"inventory {inventory} does not exist: bring hosts up with "
+                    "`terraform -chdir=infra/local apply` (or pass --inventory)",
+                    *report.problems,
+                ]
+            )
+        )
+    if _lab_addresses(path):
+        require("hosts")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from runner.deploy import DeployError, ansible_playbook
 from runner.inventory import InventoryError, load_inventory
 from runner.netsafety import UnsafeTargetError
 from runner.plan import MODES, PRESETS, PlanError, build_levels, check_view
+from runner.preflight import PreflightError, require_for_inventory
 from runner.remote import RemoteError
 from runner.report import build_report, report_run, summary_table
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
@@ -90,7 +91,15 @@ def run_bench(inventory: str, store: RunStore, options: BenchOptions) -> None:
     Bench(inv, store, options).run()
 
 
-FAILURES = (PlanError, InventoryError, RunStoreError, UnsafeTargetError, RemoteError, BenchAbort)
+FAILURES = (
+    PlanError,
+    PreflightError,
+    InventoryError,
+    RunStoreError,
+    UnsafeTargetError,
+    RemoteError,
+    BenchAbort,
+)
 
 
 @task(help=BENCH_HELP)
@@ -114,6 +123,7 @@ def bench(
         options = _options(
             scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
         )
+        require_for_inventory(inventory)
         inv = load_inventory(inventory)
         store = _store(results, resume)
         print(f"run {store.run_id}: results in {store.run_dir}", file=sys.stderr)
@@ -179,6 +189,7 @@ def compare(
             raise PlanError("--search and --tuned are separate runs: pass one of them")
         if (search or tuned) and budget < 1:
             raise PlanError(f"--budget must be at least 1 second, not {budget}")
+        require_for_inventory(inventory)
         if search:
             if "," in (scenario or "io"):
                 raise PlanError("--search takes one --scenario (default io)")
@@ -324,6 +335,7 @@ def tune(
             raise PlanError("fab tune takes one --scenario and one --concurrency")
         if repeat < 1 or budget < 1:
             raise PlanError("--repeat and --budget must be at least 1")
+        require_for_inventory(inventory)
         run_dir = run_tune(
             inventory,
             mode_list_of(modes),
