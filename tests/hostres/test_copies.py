@@ -77,3 +77,35 @@ def test_one_definition_of_the_lab_range_and_the_cpu_list_parser() -> None:
     assert defining_range == [CANONICAL]
     parsers = [p for p, s in sources.items() if 'split(",")' in s and '.partition("-")' in s]
     assert parsers == [CANONICAL]
+
+
+def test_v1_file_names_appear_only_in_the_v1_implementation() -> None:
+    """The issue's done-when: grepping the checkout for v1's memory-limit file and its CPU
+    accounting controller finds them only in host_resources.CgroupV1 (grep -r does not
+    follow the symlinks). The pattern is built so this file does not match it."""
+    pattern = "memory.limit_in" + "_bytes\\|cpu" + "acct"
+    proc = subprocess.run(
+        [
+            "grep",
+            "-rn",
+            "--exclude-dir=.venv",
+            "--exclude-dir=build",
+            "--exclude-dir=.git",
+            "--exclude-dir=results",
+            "--exclude-dir=.state",
+            "--exclude-dir=.terraform",
+            pattern,
+            ".",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    source = CANONICAL.read_text().splitlines()
+    start = next(i for i, line in enumerate(source) if line.startswith("class CgroupV1("))
+    end = next(i for i, line in enumerate(source) if line.startswith("class CgroupV2("))
+    for hit in proc.stdout.splitlines():
+        path, number, _ = hit.split(":", 2)
+        assert path == "./runner/host_resources.py", hit
+        assert start < int(number) <= end, hit
