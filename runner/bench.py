@@ -563,9 +563,9 @@ _WATCHDOG = (
 
 def _oom_text(kills: int, mem: dict[str, Any]) -> str:
     return (
-        f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} in its "
-        f"{mem.get('source', 'cgroup')} (memory limit {mem.get('limit_mib')} MiB, peak "
-        f"{mem.get('peak_mib')} MiB, limit reached {mem.get('limit_hits')} times)"
+        f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} "
+        f"(memory limit {mem.get('limit_mib')} MiB, peak {mem.get('peak_mib')} MiB, limit "
+        f"reached {mem.get('limit_hits')} times; {mem.get('source', 'cgroup')})"
     )
 
 
