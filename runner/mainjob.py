@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.deploy import DeployError
-from runner.preflight import PreflightError, require, state_dir_for
+from runner.preflight import PreflightError, require, state_dir_for, unfit_for_keys
 from runner.stagelines import ansible_error, terraform_error
 from runner.tasks import FAILURES, _options, run_compare
 
@@ -132,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
         require("bench", stack.prefix or "abw")
+        unfit = unfit_for_keys(stack.folder) if stack.folder else None
+        if unfit:
+            raise PreflightError(
+                f"--stack-dir {stack.folder} cannot hold the stack's keys ({unfit}; sshd's "
+                "StrictModes would refuse them): choose a private folder (mode 0700)"
+            )
         if not stack.folder:
             state_dir, note = state_dir_for(stack.prefix or "abw")
             if note:  # the checkout's folder cannot hold the keys: the user's private one
