@@ -197,7 +197,8 @@ class Resources:
     def _proc_stat(self) -> dict[str, int]:
         first = ((_read(self.proc / "stat") or "").splitlines() or [""])[0].split()
         names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
-        return dict(zip(names, (int(v) for v in first[1:]), strict=False))
+        # zip without strict=: hosts may run a system Python older than 3.10.
+        return dict(zip(names, (int(v) for v in first[1:])))  # noqa: B905
 
 
 class Machine(Resources):
