@@ -561,7 +561,11 @@ def check_route(address: str) -> str:
         raise Refusal(f"{address} is outside {LAB_RANGE}: not a local host")
     holder = None
     for ns in ip_json("netns", "list"):
-        for link in ip_json("-n", ns["name"], "addr", "show"):
+        try:
+            links = ip_json("-n", ns["name"], "addr", "show")
+        except StackError:
+            continue  # a namespace removed since the listing (another stack's teardown)
+        for link in links:
             if any(a.get("local") == address for a in link.get("addr_info", [])):
                 holder = ns["name"]
     if holder is None:
