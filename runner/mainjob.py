@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.deploy import DeployError
+from runner.plan import PlanOptions, build_plan
 from runner.preflight import PreflightError, require, state_dir_for, unfit_for_keys
+from runner.runs import FAILURES, run_plan
 from runner.stagelines import ansible_error, terraform_error
-from runner.tasks import FAILURES, _options, run_compare
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / "infra" / "local"
@@ -105,31 +106,9 @@ def terraform(*args: str, timeout: int = 600, stack: Stack | None = None) -> Non
         raise StageError(f"stage {stage} failed: {terraform_error(''.join(lines))}")
 
 
-def _sigterm_as_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Apply, compare, report, destroy; the exit code says whether everything ran."""
-    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--preset", default="", help="runner preset (default, original, smoke)")
-    parser.add_argument("--scenario", default="", help="comma list of users, io, plain")
-    parser.add_argument("--concurrency", default="")
-    parser.add_argument("--requests", default="")
-    parser.add_argument("--repeat", type=int, default=0)
-    parser.add_argument("--results", default=str(ROOT / "results"))
-    parser.add_argument("--keep-hosts", action="store_true", help="do not destroy (debugging)")
-    parser.add_argument("--name-prefix", default="", help="hosts' name prefix (default abw)")
-    parser.add_argument("--subnet", default="", help="hosts' subnet (default 198.18.0.0/24)")
-    parser.add_argument(
-        "--stack-dir",
-        default="",
-        help="a private folder (mode 0700) for this stack's Terraform state, keys and "
-        "inventory (default: infra/local's own state and inventory/local.yml)",
-    )
-    args = parser.parse_args(argv)
-    stack = Stack(args.name_prefix, args.subnet, Path(args.stack_dir) if args.stack_dir else None)
-    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+def _preflight(stack: Stack) -> bool:
+    """What the machine lacks, one line each, before any work; where the keys go when the
+    checkout's folder cannot hold them. False when the main job cannot run."""
     try:
         require("bench", stack.prefix or "abw")
         unfit = unfit_for_keys(stack.folder) if stack.folder else None
@@ -146,17 +125,53 @@ def main(argv: list[str] | None = None) -> int:
     except PreflightError as exc:
         for line in str(exc).splitlines():
             print(f"make bench: {line}", file=sys.stderr)
+        return False
+    return True
+
+
+def _sigterm_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--preset", default="", help="runner preset (default, original, smoke)")
+    parser.add_argument("--scenario", default="", help="comma list of users, io, plain")
+    parser.add_argument("--concurrency", default="")
+    parser.add_argument("--requests", default="")
+    parser.add_argument("--repeat", type=int, default=0)
+    parser.add_argument("--results", default=str(ROOT / "results"))
+    parser.add_argument("--keep-hosts", action="store_true", help="do not destroy (debugging)")
+    parser.add_argument("--name-prefix", default="", help="hosts' name prefix (default abw)")
+    parser.add_argument("--subnet", default="", help="hosts' subnet (default 198.18.0.0/24)")
+    parser.add_argument(
+        "--stack-dir",
+        default="",
+        help="a private folder (mode 0700) for this stack's Terraform state, keys and "
+        "inventory (default: infra/local's own state and inventory/local.yml)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Apply, compare, report, destroy; the exit code says whether everything ran."""
+    args = _parser().parse_args(argv)
+    stack = Stack(args.name_prefix, args.subnet, Path(args.stack_dir) if args.stack_dir else None)
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    if not _preflight(stack):
         return 2
     try:
-        options = _options(
-            args.scenario,
-            "original",
-            args.concurrency,
-            args.requests,
-            args.repeat,
-            False,
-            args.preset,
-            30,
+        plan = build_plan(
+            PlanOptions(
+                scenario=args.scenario,
+                concurrency=args.concurrency,
+                requests=args.requests,
+                repeat=args.repeat,
+                preset=args.preset,
+                modes="asgi,wsgi",
+                inventory=str(stack.inventory),
+                results=args.results,
+            )
         )
     except FAILURES as exc:
         print(f"make bench: {exc}", file=sys.stderr)
@@ -165,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         terraform("init", "-upgrade=false", stack=stack)
         terraform("apply", "-auto-approve", stack=stack)
-        run_dir = run_compare(str(stack.inventory), "asgi,wsgi", options, results=args.results)
+        run_dir = run_plan(plan)
         print(f"\nreport: {run_dir / 'report.md'}")
     except KeyboardInterrupt:
         print("make bench: interrupted; completed samples are kept", file=sys.stderr)
