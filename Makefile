@@ -5,6 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3.11
+PREFLIGHT_PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 WHEELHOUSE := build/wheelhouse
@@ -12,12 +13,15 @@ APT_PACKAGES := openssh-server openssh-client apache2-utils wrk iproute2 procps 
 MODE ?= asgi
 PORT ?= 8000
 
-.PHONY: help setup system-packages venv wheelhouse bench selfbench test lint fmt serve clean-hosts clean
+.PHONY: help preflight setup system-packages venv wheelhouse bench selfbench test lint fmt serve clean-hosts clean
 
 help: ## List the recipes
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: system-packages venv wheelhouse ## Install what the project needs (idempotent)
+preflight: ## What this machine lacks for the local hosts, one line each (make setup runs it)
+	@$(PREFLIGHT_PYTHON) -m runner.preflight setup --label "make setup"
+
+setup: preflight system-packages venv wheelhouse ## Install what the project needs (idempotent)
 
 system-packages: ## Debian packages the hosts and the runner use (as root)
 	@missing=""; \
@@ -69,7 +73,7 @@ fmt: venv ## Format Python and HCL in place
 serve: venv ## Serve the app here in the foreground: make serve MODE=asgi PORT=8000
 	cd app && BENCH_MODE=$(MODE) ../$(BIN)/python -m benchsite.serving --host 127.0.0.1 --port $(PORT) --migrate --exec
 
-clean-hosts: ## Remove every local host of the project, whatever state Terraform is in
+clean-hosts: ## Remove every local host of the project (both cgroup hierarchies), whatever Terraform's state
 	infra/local/scripts/clean-hosts.sh
 
 clean: clean-hosts ## Remove build output (keeps results/)

@@ -9,11 +9,37 @@ import subprocess
 import sys
 from pathlib import Path
 
+from runner.deploy import DeployError
 from runner.plan import PlanOptions, build_plan
+from runner.preflight import PreflightError, require, state_dir_for, unfit_for_keys
 from runner.runs import FAILURES, run_plan
 from runner.stack import Stack, StackError
+from runner.stagelines import ansible_error
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _preflight(stack: Stack) -> bool:
+    """What the machine lacks, one line each, before any work; where the keys go when the
+    checkout's folder cannot hold them. False when the main job cannot run."""
+    try:
+        require("bench", stack.name)
+        unfit = unfit_for_keys(stack.workdir) if stack.workdir else None
+        if unfit:
+            raise PreflightError(
+                f"--stack-dir {stack.workdir} cannot hold the stack's keys ({unfit}; sshd's "
+                "StrictModes would refuse them): choose a private folder (mode 0700)"
+            )
+        if not stack.workdir:
+            state_dir, note = state_dir_for(stack.name)
+            if note:  # the checkout's folder cannot hold the keys: the user's private one
+                stack.state_dir = state_dir
+                print(f"make bench: {note}", file=sys.stderr)
+    except PreflightError as exc:
+        for line in str(exc).splitlines():
+            print(f"make bench: {line}", file=sys.stderr)
+        return False
+    return True
 
 
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
@@ -46,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.stack_dir) if args.stack_dir else None
     stack = Stack(args.name_prefix, args.subnet, workdir, stream=True)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    if not _preflight(stack):
+        return 2
     try:
         plan = build_plan(
             PlanOptions(
@@ -70,6 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("make bench: interrupted; completed samples are kept", file=sys.stderr)
         code = 130
+    except DeployError as exc:
+        playbook = str(exc).split(" ", 1)[0]
+        print(
+            f"make bench: stage deploy ({playbook}) failed: {ansible_error(str(exc))}",
+            file=sys.stderr,
+        )
+        code = 1
     except (*FAILURES, StackError, subprocess.SubprocessError) as exc:
         print(f"make bench: {exc}", file=sys.stderr)
         code = 1

@@ -7,7 +7,7 @@ import ipaddress
 import json
 import subprocess
 
-LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+from runner.host_resources import LAB_RANGE
 
 
 class UnsafeTargetError(Exception):

@@ -6,11 +6,12 @@ Commands, each printing one JSON object:
   probe.py cpu                 CPU time of this host (its cgroup if it has one, else /proc/stat)
   probe.py specs               what this host has: CPU model, CPUs, memory, kernel
   probe.py procs NAME          count and resident memory of the processes named NAME
-  probe.py memory              this host's memory cgroup: limit, usage, peak, failcnt, OOM kills
+  probe.py memory              this host's memory: limit, usage, peak, limit hits, OOM kills
   probe.py counted URL N       N sequential GETs asking the app to count (X-Bench-Instrument:
                                1); status, length, thread hops and CPU ms of each
 A host made by infra/local shares /proc with the machine, so what it "has" is read from its
-own cgroup (the one sshd and this probe run in), not from /proc/cpuinfo or /proc/meminfo.
+own cgroup (the one sshd and this probe run in; v1 or v2), not from /proc/cpuinfo or
+/proc/meminfo; a cloud host is the whole machine. host_resources.py (beside it) reads them.
 """
 
 from __future__ import annotations
@@ -25,21 +26,10 @@ import time
 import urllib.error
 import urllib.request
 
-CGROUP_ROOT = "/sys/fs/cgroup"
-
-
-def _cgroup_paths() -> dict[str, str]:
-    """controller -> path of this process's cgroup (v1), e.g. {'cpuset': '/abw/app'}."""
-    paths: dict[str, str] = {}
-    try:
-        with open("/proc/self/cgroup") as fh:
-            for line in fh:
-                _, controllers, path = line.rstrip("\n").split(":", 2)
-                for controller in controllers.split(","):
-                    paths[controller] = path
-    except OSError:
-        pass
-    return paths
+try:  # on a host the probe runs from bench_root, with host_resources.py beside it
+    import host_resources
+except ImportError:  # imported from the runner package
+    from runner import host_resources
 
 
 def _read(path: str) -> str | None:
@@ -50,86 +40,41 @@ def _read(path: str) -> str | None:
         return None
 
 
-def _cpu_list_count(cpus: str) -> int:
-    count = 0
-    for part in cpus.split(","):
-        if "-" in part:
-            lo, hi = part.split("-")
-            count += int(hi) - int(lo) + 1
-        elif part:
-            count += 1
-    return count
-
-
-def _proc_stat() -> dict[str, int]:
-    with open("/proc/stat") as fh:
-        fields = fh.readline().split()[1:]
-    names = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"]
-    values = dict(zip(names, (int(v) for v in fields), strict=False))
-    return values
-
-
 def cpu() -> dict:
     """CPU seconds used so far by this host, and the machine's steal time."""
-    paths = _cgroup_paths()
-    usage_ns = None
-    if paths.get("cpuacct", "/") != "/":
-        raw = _read(f"{CGROUP_ROOT}/cpuacct{paths['cpuacct']}/cpuacct.usage")
-        usage_ns = int(raw) if raw else None
-    stat = _proc_stat()
-    hz = os.sysconf("SC_CLK_TCK")
-    busy = sum(v for k, v in stat.items() if k not in ("idle", "iowait", "steal"))
+    res = host_resources.detect()
     own = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "time": time.time(),
-        "cpu_s": usage_ns / 1e9 if usage_ns is not None else busy / hz,
+        "cpu_s": res.cpu_seconds(),
         # This probe's own CPU so far (Python's start-up, mostly): it is inside cpu_s, and
         # a caller taking a delta subtracts it so the figure is the host's work alone.
         "self_cpu_s": own.ru_utime + own.ru_stime,
-        "source": "cgroup" if usage_ns is not None else "proc_stat",
-        "steal_s": stat.get("steal", 0) / hz,
-        "cpus": _cpus(paths)[1],
+        "source": res.source,
+        "steal_s": res.steal_seconds(),
+        "cpus": res.cpus(),
+        "throttling": res.throttling(),
     }
-
-
-def _cpus(paths: dict[str, str]) -> tuple[str | None, int]:
-    """This host's cpuset (None outside one) and how many CPUs it may use."""
-    cpuset = None
-    if paths.get("cpuset", "/") != "/":
-        cpuset = _read(f"{CGROUP_ROOT}/cpuset{paths['cpuset']}/cpuset.cpus")
-    if cpuset:
-        return cpuset, _cpu_list_count(cpuset)
-    if hasattr(os, "sched_getaffinity"):
-        return None, len(os.sched_getaffinity(0))
-    return None, os.cpu_count() or 1
 
 
 def specs() -> dict:
     """CPU model, CPUs and memory as this host sees them (its cgroup first)."""
-    paths = _cgroup_paths()
+    res = host_resources.detect()
     model = "unknown"
     for line in (_read("/proc/cpuinfo") or "").splitlines():
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
-    cpuset, cpus = _cpus(paths)
-    mem_total = 0
-    for line in (_read("/proc/meminfo") or "").splitlines():
-        if line.startswith("MemTotal:"):
-            mem_total = int(line.split()[1]) // 1024
-    memory_mib = mem_total
-    if paths.get("memory", "/") != "/":
-        raw = _read(f"{CGROUP_ROOT}/memory{paths['memory']}/memory.limit_in_bytes")
-        if raw and int(raw) < mem_total * 1024 * 1024:
-            memory_mib = int(raw) // (1024 * 1024)
+    limit = res.memory_limit()
     return {
         "cpu_model": model,
-        "cpus": cpus,
-        "cpuset": cpuset,
-        "memory_mib": memory_mib,
+        "cpus": res.cpus(),
+        "cpuset": res.cgroup_cpuset(),
+        "memory_mib": limit // (1024 * 1024) if limit else 0,
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "cgroup": paths.get("cpuset"),
+        "cgroup": res.cgroup(),
+        "resources": res.source,
     }
 
 
@@ -181,19 +126,12 @@ def counted(url: str, count: str = "10") -> dict:
     return {"url": url, "requests": results}
 
 
-def _same_host(pid: str, mine: str | None) -> bool:
-    """Whether pid runs in this host's cgroup (local hosts share /proc with the machine)."""
-    if mine in (None, "/"):
-        return True
-    return f":cpuset:{mine}\n" in (_read(f"/proc/{pid}/cgroup") or "") + "\n"
-
-
 def procs(name: str) -> dict:
     """How many processes of this host are called `name` and their summed resident memory."""
     count, rss_kib = 0, 0
-    mine = _cgroup_paths().get("cpuset")
+    res = host_resources.detect()
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        if not _same_host(pid, mine):
+        if not res.contains(pid):  # local hosts share /proc with the machine
             continue
         comm = _read(f"/proc/{pid}/comm")
         cmdline = (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " ")
@@ -207,32 +145,9 @@ def procs(name: str) -> dict:
 
 
 def memory() -> dict:
-    """This host's memory cgroup (v1): limit, usage and peak in MiB, how often the limit
-    was hit (failcnt) and how many processes the kernel's OOM killer ended in it."""
-    path = _cgroup_paths().get("memory", "/")
-    if path == "/":
-        return {"cgroup": None}
-    base = f"{CGROUP_ROOT}/memory{path}"
-
-    def mib(name: str) -> float | None:
-        raw = _read(f"{base}/{name}")
-        return round(int(raw) / 1048576, 1) if raw and raw.isdigit() else None
-
-    oom: dict[str, int] = {}
-    for line in (_read(f"{base}/memory.oom_control") or "").splitlines():
-        key, _, value = line.partition(" ")
-        if value.strip().isdigit():
-            oom[key] = int(value)
-    failcnt = _read(f"{base}/memory.failcnt")
-    return {
-        "cgroup": path,
-        "limit_mib": mib("memory.limit_in_bytes"),
-        "usage_mib": mib("memory.usage_in_bytes"),
-        "max_usage_mib": mib("memory.max_usage_in_bytes"),
-        "failcnt": int(failcnt) if failcnt and failcnt.isdigit() else None,
-        "oom_kill": oom.get("oom_kill"),
-        "under_oom": oom.get("under_oom"),
-    }
+    """This host's memory: limit, usage and peak in MiB, how often usage reached the limit
+    and how many processes the kernel's OOM killer ended (its cgroup, else the machine)."""
+    return host_resources.detect().memory()
 
 
 def main(argv: list[str]) -> int:

@@ -19,6 +19,8 @@ from runner.inventory import Host
 from runner.netsafety import check_lab_address
 
 PROBE_SOURCE = Path(__file__).with_name("probe.py")
+# The probe imports it from its own folder on the host.
+RESOURCES_SOURCE = Path(__file__).with_name("host_resources.py")
 KEEPALIVE_S = 5
 CONNECT_TIMEOUT_S = 10
 # A peer whose link went down never answers, and neither paramiko's keep-alive nor a
@@ -149,6 +151,7 @@ def connect(host: Host) -> Remote:
     remote.run(f"mkdir -p {shlex.quote(host.bench_root)}", timeout=20)
     try:
         conn.put(str(PROBE_SOURCE), remote.probe_path)
+        conn.put(str(RESOURCES_SOURCE), f"{host.bench_root}/host_resources.py")
     except (OSError, paramiko.SSHException) as exc:
         raise RemoteError(f"{host.name}: could not copy the probe: {exc}") from exc
     return remote

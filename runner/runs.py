@@ -14,6 +14,7 @@ from runner.netsafety import UnsafeTargetError
 from runner.plan import Plan, PlanError, check_hosts
 from runner.policies import LevelsPolicy, policy_for
 from runner.policies.tune import tuned_configs
+from runner.preflight import PreflightError
 from runner.remote import RemoteError
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
 from runner.session import BenchAbort, Session
@@ -22,6 +23,7 @@ from runner.targets import TargetError
 # What a run can fail with that is the user's to fix: one line each, never a traceback.
 FAILURES = (
     PlanError,
+    PreflightError,
     InventoryError,
     RunStoreError,
     UnsafeTargetError,

@@ -161,7 +161,7 @@ class Session:
         self.open()
         try:
             deployed, endpoints = self.verify(plan)
-            self._oom_base = self._oom_last = self._memory().get("oom_kill")
+            self._oom_base = self._oom_last = self._memory().get("oom_kills")
             self._record_metadata(deployed)
             done = self.store.completed_identities()
             progress = Progress(sum(lv.requests * plan.repeat for lv in plan.levels))
@@ -267,8 +267,8 @@ class Session:
         sample = judge(base, result, deployed.lengths.get(path), cpu)
         sample.server_rss_mib = granian.get("rss_mib")
         # Kills since the last sample count: one during the warm-up hurts this one too.
-        note_oom(sample, {"oom_kill": self._oom_last}, mem_after)
-        self._oom_last = mem_after.get("oom_kill")
+        note_oom(sample, {"oom_kills": self._oom_last}, mem_after)
+        self._oom_last = mem_after.get("oom_kills")
         return sample
 
     def _prime(
@@ -383,7 +383,7 @@ class Session:
         return self.app.probe("cpu"), [lg.probe("cpu") for lg in self.loadgens]
 
     def _memory(self) -> dict[str, Any]:
-        """The app host's memory cgroup (limit, peak, failcnt, OOM kills)."""
+        """The app host's memory (limit, peak, limit hits, OOM kills): cgroup or machine."""
         assert self.app is not None
         return self.app.probe("memory")
 
@@ -394,7 +394,7 @@ class Session:
             mem = self._memory()
         except (RemoteError, ValueError):
             return ""
-        kills = (mem.get("oom_kill") or 0) - (self._oom_base or 0)
+        kills = (mem.get("oom_kills") or 0) - (self._oom_base or 0)
         return f"; {oom_text(kills, mem)}" if kills > 0 else ""
 
     def _recheck(self, deployed: Deployed) -> None:
@@ -453,11 +453,11 @@ class Session:
 
 
 def oom_text(kills: int, mem: dict[str, Any]) -> str:
-    """What the app host's memory cgroup says about OOM kills, in one phrase."""
+    """What the app host's memory figures say about OOM kills, in one phrase."""
     return (
-        f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} in its "
-        f"cgroup (limit {mem.get('limit_mib')} MiB, peak {mem.get('max_usage_mib')} MiB, "
-        f"limit hit {mem.get('failcnt')} times)"
+        f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} "
+        f"(memory limit {mem.get('limit_mib')} MiB, peak {mem.get('peak_mib')} MiB, limit "
+        f"reached {mem.get('limit_hits')} times; {mem.get('source', 'cgroup')})"
     )
 
 
@@ -465,7 +465,7 @@ def note_oom(sample: Sample, before: dict[str, Any], after: dict[str, Any]) -> N
     """Record the app host's memory around a repetition; OOM kills make it invalid, and
     the reason says so first (a killed worker otherwise looks like a mystery timeout)."""
     sample.extra["app_memory"] = after
-    kills = (after.get("oom_kill") or 0) - (before.get("oom_kill") or 0)
+    kills = (after.get("oom_kills") or 0) - (before.get("oom_kills") or 0)
     if kills <= 0:
         return
     sample.reason = "; ".join(filter(None, [oom_text(kills, after), sample.reason]))

@@ -9,9 +9,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from runner.stagelines import terraform_error
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = ROOT / "infra" / "local"
@@ -19,7 +22,12 @@ CLEAN = MODULE / "scripts" / "clean-hosts.sh"
 
 
 class StackError(Exception):
-    """terraform failed on the stack; the message has the tail of its output."""
+    """terraform failed on the stack: one line naming the stage and Terraform's (or
+    infra/local's) own error; `output` keeps the whole of it."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Stack:
     workdir: Path | None = None
     loadgen_count: int | None = None
     stream: bool = False
+    state_dir: Path | None = None  # the keys' folder when the checkout's cannot hold them
 
     @property
     def name(self) -> str:
@@ -54,6 +63,8 @@ class Stack:
         if self.workdir:
             values["state_dir"] = self.workdir / "state"
             values["inventory_path"] = self.inventory
+        elif self.state_dir:
+            values["state_dir"] = self.state_dir
         values["loadgen_count"] = self.loadgen_count
         return [a for k, v in values.items() if v for a in ("-var", f"{k}={v}")]
 
@@ -65,26 +76,43 @@ class Stack:
         return env
 
     def terraform(self, *args: str, timeout: float = 600) -> float:
-        """Run terraform on infra/local with this stack's state; return its wall time."""
+        """Run terraform on infra/local with this stack's state; return its wall time.
+        On failure raise StackError naming the stage and Terraform's own error line."""
         extra = [] if args[0] in ("init", "output") else ["-state", str(self.state_file)]
         extra += self._var_args() if args[0] in ("apply", "destroy") else []
+        argv = ["terraform", f"-chdir={MODULE}", *args, "-input=false", "-no-color", *extra]
+        stage = f"terraform {args[0]}"
         started = time.monotonic()
-        proc = subprocess.run(
-            ["terraform", f"-chdir={MODULE}", *args, "-input=false", "-no-color", *extra],
-            stdout=sys.stderr if self.stream else subprocess.PIPE,
-            stderr=None if self.stream else subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            env=self.env(),
-            check=False,
-        )
-        if proc.returncode != 0:
-            tail = "\n".join((proc.stdout or "").strip().splitlines()[-15:])
-            raise StackError(
-                f"terraform {args[0]} on stack {self.name} failed (exit {proc.returncode})"
-                + (f":\n{tail}" if tail else "")
+        try:
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env()
             )
+        except OSError as exc:
+            raise StackError(f"stage {stage} could not start: {exc.strerror}") from None
+        lines: list[str] = []
+        reader = threading.Thread(target=self._collect, args=(proc, lines), daemon=True)
+        reader.start()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            output = "".join(lines)
+            raise StackError(f"stage {stage} timed out after {timeout:.0f}s", output) from None
+        finally:
+            reader.join(timeout=10)
+        if code != 0:
+            output = "".join(lines)
+            raise StackError(f"stage {stage} failed: {terraform_error(output)}", output)
         return time.monotonic() - started
+
+    def _collect(self, proc: subprocess.Popen, lines: list[str]) -> None:
+        """Keep terraform's output for the error line; echo it when streaming."""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if self.stream:
+                sys.stderr.write(line)
+            lines.append(line)
 
     def up(self, sweep_first: bool = True) -> float:
         """Sweep leftovers of an earlier crashed run of this prefix (unless told not to),

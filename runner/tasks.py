@@ -15,6 +15,7 @@ from invoke.exceptions import Exit
 from runner.load import LOAD_GENERATORS
 from runner.plan import PRESETS, PlanError, PlanOptions, build_plan, parse_deploy_vars
 from runner.policies.sweep import parse_sweep
+from runner.preflight import require_for_inventory
 from runner.report import build_report, summary_table
 from runner.results import RunStoreError, load_run
 from runner.runs import FAILURES, run_plan
@@ -75,7 +76,9 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
     """Build the plan and carry it out; every expected failure is one line and exit 1,
     an interrupt exit 130 (completed samples are kept either way)."""
     try:
-        return run_plan(build_plan(opts), report=report)
+        plan = build_plan(opts)
+        require_for_inventory(opts.inventory)
+        return run_plan(plan, report=report)
     except FAILURES as exc:
         raise Exit(f"{name}: {exc}", code=1) from None
     except KeyboardInterrupt:

@@ -1,5 +1,5 @@
 # Hosts on this machine: one app host and N load-generator hosts, each a network namespace
-# on a bridge with its own sshd, inside cgroup v1 caps. The work is done by
+# on a bridge with its own sshd, inside cgroup caps (v1 or v2). The work is done by
 # scripts/localhosts.py; Terraform holds the description, the outputs and the inventory.
 
 locals {

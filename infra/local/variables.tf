@@ -38,7 +38,7 @@ variable "loadgen_count" {
 }
 
 variable "machine_class" {
-  description = "CPU and memory caps (cgroup v1): the app host gets app_cpus and app_memory_mib, each load generator loadgen_cpus and loadgen_memory_mib. app_cpus and loadgen_cpus must be disjoint so load generation never steals the server's cores. The default fits this 2-CPU machine; presets/original-laptop.tfvars matches the original study's laptop (4 CPUs, 11.6 GiB) on a machine with at least 6 CPUs."
+  description = "CPU and memory caps (cgroup v1 or v2): the app host gets app_cpus and app_memory_mib, each load generator loadgen_cpus and loadgen_memory_mib. app_cpus and loadgen_cpus must be disjoint so load generation never steals the server's cores. The default fits this 2-CPU machine; presets/original-laptop.tfvars matches the original study's laptop (4 CPUs, 11.6 GiB) on a machine with at least 6 CPUs."
   type = object({
     name               = string
     app_cpus           = list(number)

@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """Print one host's specs and versions as JSON (run on the host by facts.yml).
 
-What a host "has" comes from its own cgroup when it is in one (local namespace hosts
-share this machine's /proc, so /proc/cpuinfo and MemTotal describe the whole machine):
-/proc/self/cgroup names the cpuset and memory cgroups, whose cpuset.cpus and
-memory.limit_in_bytes are the host's CPUs and memory. Otherwise (a cloud host, or
-cgroup v2 at the root) the machine's own figures are the host's.
+What a host "has" comes from its own cgroup when it is in a capped one (local namespace
+hosts share this machine's /proc, so /proc/cpuinfo and MemTotal describe the whole
+machine), in cgroup v1 or v2; otherwise (a cloud host) the machine's own figures are the
+host's. host_resources.py, copied beside this script, reads them.
 Standard library only: it runs with the host's system Python.
 """
 
@@ -19,27 +18,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-CGROUP_V1 = Path("/sys/fs/cgroup")
-NO_LIMIT = 1 << 60  # cgroup v1 reports "no limit" as a huge page-aligned number
-
-
-def cgroup_paths() -> dict[str, str]:
-    """Controller name -> this process's cgroup path, from /proc/self/cgroup."""
-    paths = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        for controller in controllers.split(","):
-            paths[controller or "unified"] = path
-    return paths
-
-
-def count_cpus(cpuset: str) -> int:
-    """Number of CPUs in a cpuset list such as ``0-1,4``."""
-    total = 0
-    for part in filter(None, cpuset.strip().split(",")):
-        low, _, high = part.partition("-")
-        total += int(high or low) - int(low) + 1
-    return total
+import host_resources  # copied beside this script by facts.yml
 
 
 def read(path: Path) -> str | None:
@@ -58,37 +37,28 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine_memory_mib() -> int:
-    """MemTotal of the machine in MiB."""
-    for line in (read(Path("/proc/meminfo")) or "").splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) // 1024
-    return 0
-
-
 def specs() -> dict[str, object]:
     """CPUs and memory as this host's cgroup sees them, with where each figure came from."""
-    paths = cgroup_paths()
-    out: dict[str, object] = {"cgroup": paths}
-    cpuset_path = paths.get("cpuset", "/")
-    cpus = read(CGROUP_V1 / "cpuset" / cpuset_path.lstrip("/") / "cpuset.cpus")
-    if cpuset_path != "/" and cpus:
-        out.update(vcpus=count_cpus(cpus), cpuset=cpus, vcpus_source="cgroup cpuset.cpus")
-    else:
-        out.update(vcpus=os.cpu_count(), cpuset=None, vcpus_source="machine")
-    quota_dir = CGROUP_V1 / "cpu" / paths.get("cpu", "/").lstrip("/")
-    quota, period = read(quota_dir / "cpu.cfs_quota_us"), read(quota_dir / "cpu.cfs_period_us")
-    if quota and period and int(quota) > 0:
-        out["cpu_quota"] = round(int(quota) / int(period), 3)
-    memory_path = paths.get("memory", "/")
-    limit = read(CGROUP_V1 / "memory" / memory_path.lstrip("/") / "memory.limit_in_bytes")
-    if memory_path != "/" and limit and int(limit) < NO_LIMIT:
-        out.update(
-            memory_mib=int(limit) // (1024 * 1024), memory_source="cgroup memory.limit_in_bytes"
-        )
-    else:
-        out.update(memory_mib=machine_memory_mib(), memory_source="machine")
-    out["machine_memory_mib"] = machine_memory_mib()
+    res = host_resources.detect()
+    machine = host_resources.Machine()
+    paths = {c or "unified": p for c, p in host_resources.proc_cgroups().items()}
+    out: dict[str, object] = {"cgroup": paths, "resources": res.source}
+    cpuset = res.cgroup_cpuset()
+    out.update(
+        vcpus=res.cpus(),
+        cpuset=cpuset,
+        vcpus_source=f"{res.source} cpuset" if cpuset else "machine",
+    )
+    quota = res.cpu_quota()
+    if quota:
+        out["cpu_quota"] = quota
+    limit, machine_bytes = res.memory_limit() or 0, machine.memory_limit() or 0
+    limited = res.cgroup() is not None and 0 < limit < machine_bytes
+    out.update(
+        memory_mib=limit // (1024 * 1024),
+        memory_source=f"{res.source} memory limit" if limited else "machine",
+    )
+    out["machine_memory_mib"] = machine_bytes // (1024 * 1024)
     out["machine_vcpus"] = os.cpu_count()
     return out
 

@@ -152,9 +152,9 @@ def test_facts_are_written_per_host_from_the_cgroup(deployer: Deployer, tmp_path
     for host in deployer.stack.hosts.values():
         facts = json.loads((tmp_path / f"{host.name}.json").read_text())
         assert facts["vcpus"] == host.vars["machine_class"]["cpus"]
-        assert facts["vcpus_source"] == "cgroup cpuset.cpus"
+        assert facts["vcpus_source"] == "cgroup v1 cpuset"
         assert facts["memory_mib"] == host.vars["machine_class"]["memory_mib"]
-        assert facts["memory_source"] == "cgroup memory.limit_in_bytes"
+        assert facts["memory_source"] == "cgroup v1 memory limit"
         assert facts["cpu_model"] and facts["kernel"]
         assert facts["versions"]["ab"].startswith("This is ApacheBench")
     app = json.loads((tmp_path / f"{deployer.stack.app.name}.json").read_text())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.host_resources import CgroupV1
 from tests.faults.helpers import (
     FAB,
     ROOT,
@@ -139,7 +140,7 @@ def test_load_generator_cut_off_is_an_error_in_seconds_and_leaves_no_process(
 def test_app_host_out_of_memory_is_reported_as_such(app: Deployer, tmp_path: Path) -> None:
     stack = app.stack
     cgroup = memory_cgroup(stack.prefix, "app")
-    limit_file = cgroup / "memory.limit_in_bytes"
+    limit_file = cgroup / CgroupV1.MEMORY_LIMIT
     original = limit_file.read_text().strip()
     results = tmp_path / "results"
     args = ("--scenario", "users", "--concurrency", "20", "--requests", "200", "--repeat", "2")
@@ -179,7 +180,7 @@ def squeeze_until_oom(cgroup: Path, proc: subprocess.Popen) -> None:
         stat = dict(line.split() for line in (cgroup / "memory.stat").read_text().splitlines())
         with contextlib.suppress(OSError):
             limit = usage - int(stat["total_cache"]) + 2 * 2**20
-            (cgroup / "memory.limit_in_bytes").write_text(str(limit))
+            (cgroup / CgroupV1.MEMORY_LIMIT).write_text(str(limit))
         time.sleep(0.2)
 
 

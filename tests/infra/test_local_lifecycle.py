@@ -206,6 +206,7 @@ def test_refuses_when_not_root() -> None:
     try:
         readable.chmod(0o755)
         copy = Path(shutil.copy(SCRIPT, readable / "localhosts.py"))
+        shutil.copy(SCRIPTS / "host_resources.py", readable / "host_resources.py")
         copy.chmod(0o755)
         line = _one_line(_script("create", env=env, runas=nobody, script=copy))
     finally:

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+from runner.host_resources import CgroupV1
 from tests.fixtures.hosts import ROOT, SCRIPTS, TerraformStack
 
 pytestmark = [pytest.mark.hosts, pytest.mark.timeout(180)]
@@ -30,8 +31,8 @@ mem=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)
 echo "cpuset_path=$cs"
 echo "memory_path=$mem"
 echo "cpus=$(cat /sys/fs/cgroup/cpuset$cs/cpuset.cpus)"
-echo "memory_limit=$(cat /sys/fs/cgroup/memory$mem/memory.limit_in_bytes)"
-"""
+echo "memory_limit=$(cat /sys/fs/cgroup/memory$mem/LIMIT_FILE)"
+""".replace("LIMIT_FILE", CgroupV1.MEMORY_LIMIT)
 
 
 def _pairs(text: str) -> dict[str, str]:
@@ -111,7 +112,7 @@ def test_hosts_have_no_route_off_the_subnet(local_stack: TerraformStack) -> None
 def test_processes_started_over_ssh_inherit_the_host_cgroups(local_stack: TerraformStack) -> None:
     proc = local_stack.ssh(local_stack.app, "cat /proc/self/cgroup")
     lines = dict(line.split(":", 2)[1:] for line in proc.stdout.splitlines())
-    for controller in ("cpuset", "cpu", "cpuacct", "memory"):
+    for controller in CgroupV1.CONTROLLERS:
         key = next(k for k in lines if controller in k.split(","))
         assert lines[key] == f"/{local_stack.prefix}/app", (controller, lines)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Local hosts for the benchmark: network namespaces on a bridge, each running its own sshd
-inside cgroup v1 caps. Standard library only (it runs before any venv exists).
+inside cgroup caps (cgroup v1, or v2's unified hierarchy: host_resources.py beside this
+script knows each hierarchy's files). Standard library only (it runs before any venv exists).
 
     localhosts.py create           make the stack described by $ABW_SPEC (JSON from infra/local)
     localhosts.py destroy          remove the stack of $ABW_SPEC, its processes and its files
@@ -34,10 +35,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+# A symlink to runner/host_resources.py; Python finds it in this script's folder.
+from host_resources import (
+    CGROUP_ROOT,
+    LAB_RANGE,
+    HostCgroups,
+    every_host_cgroups,
+    host_cgroups,
+)
+from host_resources import (
+    format_cpulist as cpulist,
+)
+
 PREFIX_RE = re.compile(r"^[a-z0-9]{1,8}$")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-CONTROLLERS = ("cpuset", "cpu", "cpuacct", "memory")
 REGISTRY = Path("/run/abw-local")  # prefix -> spec, so clean-hosts can find a stack's files
 SSHD_WAIT_S = 15.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -79,22 +89,6 @@ def tool(name: str, env_var: str) -> str | None:
         return override if os.access(override, os.X_OK) else None
     path = os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin"
     return shutil.which(name, path=path)
-
-
-def parse_cpulist(text: str) -> set[int]:
-    """'0-2,5' -> {0, 1, 2, 5}."""
-    cpus: set[int] = set()
-    for part in text.strip().split(","):
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        cpus.update(range(int(lo), int(hi or lo) + 1))
-    return cpus
-
-
-def cpulist(cpus: list[int] | set[int]) -> str:
-    """{0, 1, 5} -> '0,1,5' (the kernel accepts a plain comma list)."""
-    return ",".join(str(c) for c in sorted(cpus))
 
 
 def write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -144,9 +138,17 @@ def check_prefix(prefix: str) -> None:
 
 
 # -- preflight: refuse before touching anything ----------------------------------------
-def machine_cpus() -> set[int]:
-    """The CPUs this machine offers (the root cpuset)."""
-    return parse_cpulist((CGROUP_ROOT / "cpuset" / "cpuset.cpus").read_text())
+def _cgroup_root() -> Path:
+    """Where the cgroup hierarchy is mounted (ABW_CGROUP_ROOT moves it, for tests)."""
+    return Path(os.environ.get("ABW_CGROUP_ROOT") or CGROUP_ROOT)
+
+
+def cgroups() -> HostCgroups:
+    """The cgroup hierarchy that caps the hosts here (v1 or v2), or a Refusal saying why none."""
+    try:
+        return host_cgroups(_cgroup_root())
+    except ValueError as exc:
+        raise Refusal(str(exc)) from None
 
 
 def preflight(spec: dict[str, Any]) -> None:
@@ -156,16 +158,14 @@ def preflight(spec: dict[str, Any]) -> None:
             raise Refusal(f"{name} not found: run `make setup` (iproute2, openssh-server)")
     if tool("nsenter", "ABW_NSENTER") is None:
         raise Refusal("nsenter not found: install util-linux")
-    for ctrl in CONTROLLERS:
-        if not (CGROUP_ROOT / ctrl / "cgroup.procs").exists():
-            raise Refusal(f"cgroup v1 controller {ctrl} is not mounted at {CGROUP_ROOT / ctrl}")
-    have = machine_cpus()
+    tree = cgroups()
+    have = tree.machine_cpus()
     for host in spec["hosts"]:
         asked = set(host["cpus"])
         if not asked <= have:
             raise Refusal(
                 f"host {host['short']} asks for CPUs {cpulist(asked)} but this machine has "
-                f"{cpulist(have)} ({CGROUP_ROOT}/cpuset/cpuset.cpus): "
+                f"{cpulist(have)} ({tree.hierarchy}): "
                 "choose a smaller machine_class"
             )
     mem_total_mib = _mem_total_mib()
@@ -242,21 +242,17 @@ def existing_objects(prefix: str) -> dict[str, list[str]]:
     names = host_names(prefix)
     namespaces = [ns["name"] for ns in ip_json("netns", "list") if names.match(ns["name"])]
     links = [ln["ifname"] for ln in ip_json("link", "show") if names.match(ln["ifname"])]
-    cgroups = [
-        str(CGROUP_ROOT / c / prefix) for c in CONTROLLERS if (CGROUP_ROOT / c / prefix).is_dir()
-    ]
-    return {"namespaces": namespaces, "links": links, "cgroups": cgroups}
+    folders = [str(f) for tree in every_host_cgroups(_cgroup_root()) for f in tree.folders(prefix)]
+    return {"namespaces": namespaces, "links": links, "cgroups": folders}
 
 
 def stack_pids(prefix: str) -> set[int]:
     """Every process in the stack's cgroups or network namespaces."""
     pids: set[int] = set()
-    for ctrl in CONTROLLERS:
-        base = CGROUP_ROOT / ctrl / prefix
-        for dirpath, _, _ in os.walk(base):
-            for name in ("cgroup.procs", "tasks"):
-                with contextlib.suppress(FileNotFoundError, ValueError):
-                    pids.update(int(p) for p in (Path(dirpath) / name).read_text().split())
+    for tree in every_host_cgroups(
+        _cgroup_root()
+    ):  # both hierarchies: a sweep finds leftovers in either
+        pids |= tree.pids(prefix)
     names = host_names(prefix)
     for ns in ip_json("netns", "list"):
         if names.match(ns["name"]):
@@ -304,26 +300,19 @@ def _kill_all(prefix: str, rounds: int = 100) -> None:
         time.sleep(0.05)
 
 
-def _remove_cgroups(prefix: str, deadline_s: float = 10.0) -> list[str]:
-    """rmdir the stack's cgroup folders, deepest first, retrying while processes exit."""
-    left: list[str] = []
-    for ctrl in CONTROLLERS:
-        base = CGROUP_ROOT / ctrl / prefix
-        if not base.is_dir():
-            continue
-        dirs = [Path(d) for d, _, _ in os.walk(base)]
-        for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
-            end = time.monotonic() + deadline_s
-            while d.exists():
-                try:
-                    d.rmdir()
-                except OSError:
-                    if time.monotonic() > end:
-                        left.append(str(d))
-                        break
-                    _kill_all(prefix, rounds=1)
-                    time.sleep(0.1)
-    return left
+def _remove_cgroups(prefix: str) -> list[str]:
+    """rmdir the stack's cgroups in every hierarchy, deepest first, killing and waiting
+    (up to ~10 s per folder) while processes exit."""
+
+    def kill_and_wait() -> None:
+        _kill_all(prefix, rounds=1)
+        time.sleep(0.1)
+
+    return [
+        left
+        for tree in every_host_cgroups(_cgroup_root())
+        for left in tree.remove(prefix, kill_and_wait)
+    ]
 
 
 def _remove_files(state_dir: Path) -> None:
@@ -348,10 +337,11 @@ def create(spec: dict[str, Any]) -> None:
         write(REGISTRY / f"{prefix}.json", json.dumps(spec), 0o600)
         _make_files(spec)
         _make_bridge(spec)
-        _make_cgroup_parents(spec)
+        tree = cgroups()
+        tree.create_parent(prefix, set().union(*(set(h["cpus"]) for h in spec["hosts"])))
         for host in spec["hosts"]:
-            _make_host(spec, host)
-            _start_sshd(spec, host)
+            _make_host(spec, host, tree)
+            _start_sshd(spec, host, tree)
             _test_hooks(host["short"])
         for host in spec["hosts"]:
             check_route(host["address"])
@@ -432,18 +422,7 @@ def _make_bridge(spec: dict[str, Any]) -> None:
     run(["ip", "link", "set", bridge, "up"])
 
 
-def _make_cgroup_parents(spec: dict[str, Any]) -> None:
-    """PREFIX/ in each controller; cpuset needs cpus and mems on the parent before children."""
-    prefix = spec["name_prefix"]
-    for ctrl in CONTROLLERS:
-        (CGROUP_ROOT / ctrl / prefix).mkdir()
-    every = set().union(*(set(h["cpus"]) for h in spec["hosts"]))
-    cpuset = CGROUP_ROOT / "cpuset" / prefix
-    (cpuset / "cpuset.cpus").write_text(cpulist(every))
-    (cpuset / "cpuset.mems").write_text((CGROUP_ROOT / "cpuset" / "cpuset.mems").read_text())
-
-
-def _make_host(spec: dict[str, Any], host: dict[str, Any]) -> None:
+def _make_host(spec: dict[str, Any], host: dict[str, Any], tree: HostCgroups) -> None:
     """Namespace, veth on the bridge (eth0 inside, no default route) and cgroup caps."""
     prefix, short = spec["name_prefix"], host["short"]
     name = f"{prefix}-{short}"
@@ -455,19 +434,7 @@ def _make_host(spec: dict[str, Any], host: dict[str, Any]) -> None:
     run(["ip", "-n", name, "addr", "add", f"{host['address']}/{plen}", "dev", "eth0"])
     run(["ip", "-n", name, "link", "set", "eth0", "up"])
     run(["ip", "-n", name, "link", "set", "lo", "up"])
-    for ctrl in CONTROLLERS:
-        (CGROUP_ROOT / ctrl / prefix / short).mkdir()
-    cpuset = CGROUP_ROOT / "cpuset" / prefix / short
-    (cpuset / "cpuset.cpus").write_text(cpulist(host["cpus"]))
-    (cpuset / "cpuset.mems").write_text(
-        (CGROUP_ROOT / "cpuset" / prefix / "cpuset.mems").read_text()
-    )
-    memory = CGROUP_ROOT / "memory" / prefix / short
-    limit = str(host["memory_mib"] * 1024 * 1024)
-    (memory / "memory.limit_in_bytes").write_text(limit)
-    memsw = memory / "memory.memsw.limit_in_bytes"
-    if memsw.exists():  # only with swap accounting; the cap then holds for swap too
-        memsw.write_text(limit)
+    tree.create_host(prefix, short, set(host["cpus"]), host["memory_mib"] * 1024 * 1024)
 
 
 def _sshd_config(spec: dict[str, Any], host: dict[str, Any]) -> Path:
@@ -505,7 +472,7 @@ def _sshd_config(spec: dict[str, Any], host: dict[str, Any]) -> Path:
     return config
 
 
-def _start_sshd(spec: dict[str, Any], host: dict[str, Any]) -> None:
+def _start_sshd(spec: dict[str, Any], host: dict[str, Any], tree: HostCgroups) -> None:
     """Start sshd inside the host's cgroups and namespace, so its sessions inherit both.
 
     nsenter --net switches only the network namespace; `ip netns exec` would also remount
@@ -517,7 +484,7 @@ def _start_sshd(spec: dict[str, Any], host: dict[str, Any]) -> None:
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
     config = _sshd_config(spec, host)
     run([sshd, "-t", "-f", str(config)])
-    procs = [CGROUP_ROOT / c / prefix / short / "cgroup.procs" for c in CONTROLLERS]
+    procs = tree.procs_files(prefix, short)
 
     def enter_cgroups() -> None:
         for path in procs:
@@ -594,7 +561,11 @@ def check_route(address: str) -> str:
         raise Refusal(f"{address} is outside {LAB_RANGE}: not a local host")
     holder = None
     for ns in ip_json("netns", "list"):
-        for link in ip_json("-n", ns["name"], "addr", "show"):
+        try:
+            links = ip_json("-n", ns["name"], "addr", "show")
+        except StackError:
+            continue  # a namespace removed since the listing (another stack's teardown)
+        for link in links:
             if any(a.get("local") == address for a in link.get("addr_info", [])):
                 holder = ns["name"]
     if holder is None:

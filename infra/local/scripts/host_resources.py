@@ -1,0 +1,1 @@
+../../../runner/host_resources.py
