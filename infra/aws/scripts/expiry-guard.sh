@@ -36,8 +36,13 @@ imds_expiry() {
     "$imds/latest/meta-data/tags/instance/expiry" || true
 }
 
-# Seconds since the epoch of an RFC 3339 time; empty when unreadable.
-epoch_of() { date -u -d "$1" +%s 2>/dev/null || true; }
+# Seconds since the epoch of an RFC 3339 time; empty when empty or unreadable (GNU date
+# reads an empty string as today's midnight, so that case never reaches it).
+epoch_of() {
+  case $1 in
+  [0-9][0-9][0-9][0-9]-*) date -u -d "$1" +%s 2>/dev/null || true ;;
+  esac
+}
 
 source=tag
 expiry=$(epoch_of "$(imds_expiry)")
