@@ -371,5 +371,6 @@ try:  # the cloud tasks, when their module is present
 
     namespace.add_task(tasks_aws.aws_specs)
     namespace.add_task(tasks_aws.aws_reap)
+    namespace.add_task(tasks_aws.aws_ami)
 except ImportError:  # pragma: no cover
     pass

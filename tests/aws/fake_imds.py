@@ -20,7 +20,7 @@ def handler_for(root: Path) -> type[BaseHTTPRequestHandler]:
     """A request handler serving the metadata tree under `root`."""
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def _send(self, status: int, body: str) -> None:
@@ -30,13 +30,13 @@ def handler_for(root: Path) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_PUT(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_PUT(self) -> None:
             if self.path == "/latest/api/token":
                 self._send(200, TOKEN)
             else:
                 self._send(404, "")
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.headers.get("X-aws-ec2-metadata-token") != TOKEN:
                 self._send(401, "")
                 return

@@ -96,8 +96,18 @@ def guard_host(local_stack: TerraformStack, tmp_path: Path) -> Iterator[GuardHos
     ready = root / "imds.port"
     netns = f"{local_stack.prefix}-app"
     proc = subprocess.Popen(
-        ["ip", "netns", "exec", netns, sys.executable, str(FAKE_IMDS)]
-        + ["--root", str(root / "imds"), "--ready", str(ready)],
+        [
+            "ip",
+            "netns",
+            "exec",
+            netns,
+            sys.executable,
+            str(FAKE_IMDS),
+            "--root",
+            str(root / "imds"),
+            "--ready",
+            str(ready),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
