@@ -126,6 +126,12 @@ def instance_type_specs(ec2_client: Any, types: Iterable[str]) -> dict[str, Inst
                 spec = _spec_from(item)
                 specs[spec.instance_type] = spec
     except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "InvalidInstanceType":
+            unknown = exc.response["Error"].get("Message", "").rpartition(":")[2].strip()
+            raise AwsError(
+                f"EC2 does not know instance type(s) {unknown or ', '.join(wanted)}: "
+                "check the spelling (infra/aws/variables.tf lists the allowed ones)"
+            ) from exc
         raise AwsError(f"describe_instance_types({', '.join(wanted)}) failed: {exc}") from exc
     except BotoCoreError as exc:
         raise AwsError(f"could not reach EC2: {exc}") from exc

@@ -142,6 +142,14 @@ def bench(
         "tuned": "compare each mode at its best serving config (found by fab tune within "
         "--budget) and at the original's settings (serving preset original)",
         "budget": "seconds --search or --tuned may spend (default 600)",
+        "stacks": "AWS: N fresh stacks in turn (terraform apply, compare, destroy), and the "
+        "spread of the ASGI/WSGI ratio across them (results/stacks-<id>/stacks.md); "
+        "the infra/aws variables come from TF_VAR_* / terraform.tfvars; --inventory is unused",
+        "stack_minutes": "AWS --stacks: the planned compare time per stack, checked against "
+        "--ttl-minutes before anything is created (default 60)",
+        "ttl_minutes": "AWS --stacks: each stack's TTL in minutes (default 180)",
+        "prefix": "AWS --stacks: name prefix of the stacks (<prefix>s1, <prefix>s2...; "
+        "default abw)",
     }
 )
 def compare(
@@ -169,9 +177,32 @@ def compare(
     search=False,
     tuned=False,
     budget=600,
+    stacks=0,
+    stack_minutes=60,
+    ttl_minutes=180,
+    prefix="abw",
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
-    and write the report."""
+    and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
+    if stacks:
+        from runner.tasks_aws import compare_on_stacks
+
+        options = _options(
+            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
+        )
+        sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
+        extra = _deploy_vars(serving_preset, deploy_vars)
+        compare_on_stacks(
+            int(stacks),
+            int(stack_minutes),
+            int(ttl_minutes),
+            prefix,
+            results,
+            lambda inv: run_compare(
+                str(inv), modes, options, results=results, deploy_extra=extra, sweep=sweep
+            ),
+        )
+        return
     try:
         sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
         extra = _deploy_vars(serving_preset, deploy_vars)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,8 +27,12 @@ from runner.aws import (
     region_from_env,
     terminate_expired,
 )
+from runner.awspreflight import PreflightError, check_key, check_types, tf_var
 from runner.inventory import InventoryError, load_inventory
+from runner.results import new_run_id
+from runner.stacks import StacksError, TerraformCli, check_plan, run_stacks
 
+AWS_MODULE = Path(__file__).resolve().parents[1] / "infra" / "aws"
 REGION_HELP = "AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION)"
 DEFAULT_PROJECT = "asgi-wsgi-bench"
 # The types infra/aws allows (variables.tf): app host first, then load generators.
@@ -176,3 +182,44 @@ def aws_ami(c, region="", output=""):
                 fh.write(text + "\n")
         except OSError as exc:
             raise Exit(f"fab aws-ami: cannot write {output}: {exc}", code=1) from None
+
+
+def compare_on_stacks(
+    stacks: int,
+    stack_minutes: int,
+    ttl_minutes: int,
+    prefix: str,
+    results: str,
+    compare: Callable[[Path], Path],
+) -> Path:
+    """`fab compare --stacks N`: every check first (plan, TTL, key, region, types), then
+    the apply/compare/destroy loop of runner.stacks; returns the stacks folder."""
+    try:
+        check_plan(stacks, ttl_minutes, stack_minutes)
+        region = region_from_env(tf_var("region"))
+        if not region:
+            raise PreflightError("no AWS region: set AWS_REGION (and TF_VAR_region) first")
+        check_key(tf_var("ssh_private_key_path"), tf_var("ssh_agent") == "true")
+        types = [tf_var("app_instance_type"), tf_var("loadgen_instance_type")]
+        check_types(_ec2(region), region, types)
+    except (StacksError, PreflightError) as exc:
+        raise Exit(f"fab compare --stacks: {exc}", code=1) from None
+    except AwsError as exc:
+        raise _aws_failure("compare --stacks", exc) from None
+    out_dir = Path(results) / f"stacks-{new_run_id()}"
+    terraform = TerraformCli(AWS_MODULE, ttl_minutes, {"region": region})
+    try:
+        run_stacks(stacks, prefix, out_dir, terraform, compare, log=_say)
+    except StacksError as exc:
+        raise Exit(f"fab compare --stacks: {exc}", code=1) from None
+    except KeyboardInterrupt:
+        raise Exit(
+            f"fab compare --stacks: interrupted; the current stack was destroyed; {out_dir}",
+            code=130,
+        ) from None
+    print(f"stacks report: {out_dir / 'stacks.md'}")
+    return out_dir
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
