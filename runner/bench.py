@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from runner import ena, hostmeta
 from runner.abcmd import ab_argv, split_load
 from runner.abparse import AbResult, merge_results, parse_ab_gnuplot_tsv, parse_ab_stdout
 from runner.instrument import maybe_count
@@ -236,9 +237,11 @@ class Bench:
         base["started_at"] = datetime.now(UTC).isoformat()
         stage = "load"
         try:
+            net_before = self._allowances()
             app_before, lg_before = self._cpu()
             outcomes, wall = self._ab_on_all(run_dir, path, level.requests, level.concurrency)
             app_after, lg_after = self._cpu()
+            net_after = self._allowances()
             mem_after = self._memory()
             granian = self.app.probe("procs", "granian") if self.app else {}
             stage = "pullback"
@@ -287,10 +290,19 @@ class Bench:
             ab_pct,
         )
         sample.server_rss_mib = granian.get("rss_mib")
+        note_allowances(sample, net_before, net_after)
         # Kills since the last sample count: one during the warm-up hurts this one too.
         _note_oom(sample, {"oom_kill": self._oom_last}, mem_after)
         self._oom_last = mem_after.get("oom_kill")
         return sample
+
+    def _allowances(self) -> dict[str, ena.Allowances]:
+        """The EC2 hosts' network allowance counters (none for local hosts)."""
+        return {
+            r.host.name: ena.parse_reading(r.run(ena.COMMAND, timeout=20).stdout)
+            for r in [self.app, *self.loadgens]
+            if r is not None and r.host.cloud == "aws"
+        }
 
     def _memory(self) -> dict[str, Any]:
         """The app host's memory cgroup (limit, peak, failcnt, OOM kills)."""
@@ -507,6 +519,8 @@ class Bench:
         for remote in [self.app, *self.loadgens]:
             specs = remote.probe("specs")
             specs.update(remote.host.describe())
+            found = remote.run(hostmeta.command(remote.host.cloud), timeout=30, warn=True)
+            specs["machine"] = hostmeta.parse(found.stdout)
             hosts[remote.host.name] = specs
         ab_version = self.loadgens[0].run("ab -V | head -1", timeout=15).stdout.strip()
         meta = {
@@ -567,6 +581,24 @@ def _oom_text(kills: int, mem: dict[str, Any]) -> str:
         f"cgroup (limit {mem.get('limit_mib')} MiB, peak {mem.get('max_usage_mib')} MiB, "
         f"limit hit {mem.get('failcnt')} times)"
     )
+
+
+def note_allowances(
+    sample: Sample, before: dict[str, ena.Allowances], after: dict[str, ena.Allowances]
+) -> None:
+    """Record the hosts' network allowance counters around a repetition; any that grew
+    make it invalid with the counters as the reason (a throttled network is not a slow
+    server)."""
+    if not after:
+        return
+    why, record = ena.judge(before, after)
+    sample.extra["network_allowances"] = record
+    if not why:
+        return
+    sample.reason = "; ".join(filter(None, [why, sample.reason]))
+    if sample.status == "ok":
+        sample.status = "invalid"
+    sample.valid = False
 
 
 def _note_oom(sample: Sample, before: dict[str, Any], after: dict[str, Any]) -> None:

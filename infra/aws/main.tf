@@ -400,6 +400,7 @@ resource "aws_instance" "loadgen" {
   tags = merge(local.expiry_tags, {
     Name               = local.host_names["lg${count.index + 1}"]
     role               = "loadgen"
+    upstream_port      = tostring(var.upstream_port)
     bench_root         = var.bench_root
     ansible_user       = local.ssh_user
     machine_cpus       = tostring(local.loadgen_spec.cpus)
@@ -462,6 +463,7 @@ locals {
       bench_root                   = var.bench_root
       app_port                     = var.app_port
       bench_ssh_agent              = var.ssh_agent
+      bench_cloud                  = "aws"
       machine_class = {
         name       = var.app_instance_type
         cpus       = local.app_spec.cpus
@@ -481,6 +483,7 @@ locals {
       bench_root                   = var.bench_root
       upstream_port                = var.upstream_port
       bench_ssh_agent              = var.ssh_agent
+      bench_cloud                  = "aws"
       machine_class = {
         name       = var.loadgen_instance_type
         cpus       = local.loadgen_spec.cpus

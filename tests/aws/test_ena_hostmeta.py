@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from runner import ena, hostmeta
+from runner.bench import note_allowances
+from runner.inventory import host_from_vars
+from runner.model import Sample
 from tests.fixtures.hosts import kill_quietly
 
 DATA = Path(__file__).with_name("data")
@@ -146,3 +149,47 @@ def test_parse_recorded_metadata() -> None:
     assert meta["cpu_model"] == "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz"
     assert meta["microcode"] == "0xd0003e7" and meta["clocksource"] == "kvm-clock"
     assert meta["instance-id"] is None and meta["availability_zone_id"] == "use1-az6"
+
+
+def _sample(status: str = "ok", reason: str = "") -> Sample:
+    return Sample(
+        run_id="r", mode="asgi", view="original", scenario="io", path="/async/",
+        concurrency=80, requests=1000, repeat=1, rps=900.0, status=status, reason=reason,
+    )  # fmt: skip
+
+
+def test_bench_marks_a_throttled_repetition_invalid() -> None:
+    """runner.bench.note_allowances, as measure() calls it around each repetition."""
+    before = {"abw-app": _reading("reading-ens5-before.txt")}
+    after = {"abw-app": _reading("reading-ens5-after.txt")}
+    sample = _sample(reason="2 failed requests (timeouts)")
+    note_allowances(sample, before, after)
+    assert sample.status == "invalid" and not sample.valid
+    assert sample.reason.startswith("network allowance exceeded during the repetition: ")
+    assert sample.reason.endswith("; 2 failed requests (timeouts)")
+    assert sample.extra["network_allowances"]["abw-app"]["grew"]["pps_allowance_exceeded"] == 1834
+
+
+def test_bench_keeps_a_clean_repetition_and_ignores_local_hosts() -> None:
+    clean = {"abw-app": _reading("reading-ens5-after.txt")}
+    sample = _sample()
+    note_allowances(sample, clean, clean)
+    assert sample.status == "ok" and sample.valid
+    assert sample.extra["network_allowances"]["abw-app"]["grew"] == {}
+    local = _sample()
+    note_allowances(local, {}, {})
+    assert local.status == "ok" and "network_allowances" not in local.extra
+
+
+def test_inventory_marks_cloud_hosts() -> None:
+    hostvars = {
+        "ansible_host": "3.90.1.2",
+        "private_address": "10.77.0.10",
+        "bench_root": "/opt/asgi-wsgi-bench",
+        "bench_cloud": "aws",
+        "bench_ssh_agent": True,
+    }
+    host = host_from_vars("abw-app", hostvars)
+    assert host.cloud == "aws" and host.allow_agent
+    plain = host_from_vars("l", {k: v for k, v in hostvars.items() if not k.startswith("bench_c")})
+    assert plain.cloud == ""
