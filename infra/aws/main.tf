@@ -510,6 +510,9 @@ resource "terraform_data" "known_hosts" {
     file  = "${local.state_dir}/known_hosts"
     hosts = concat([aws_instance.app.public_ip], aws_instance.loadgen[*].public_ip)
   }
+  # A new address replaces this resource, so the destroy-time provisioner removes the old
+  # addresses' entries (an in-place update would not run it).
+  triggers_replace = concat([aws_instance.app.public_ip], aws_instance.loadgen[*].public_ip)
 
   provisioner "local-exec" {
     when    = destroy

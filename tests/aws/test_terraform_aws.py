@@ -475,6 +475,7 @@ def test_known_hosts_are_cleared_on_destroy(aws_module: dict[str, Any]) -> None:
     # Destroy-time provisioners may read only self.
     assert all(v.startswith("${") and "self.input" in v for v in exec_["environment"].values())
     assert "public_ip" in str(known["input"]["hosts"])
+    assert known["triggers_replace"] == known["input"]["hosts"], "a new address must replace it"
 
 
 def test_tfvars_are_git_ignored() -> None:
