@@ -290,7 +290,7 @@ class Bench:
             ab_pct,
         )
         sample.server_rss_mib = granian.get("rss_mib")
-        note_allowances(sample, net_before, net_after)
+        ena.note(sample, net_before, net_after)
         # Kills since the last sample count: one during the warm-up hurts this one too.
         _note_oom(sample, {"oom_kill": self._oom_last}, mem_after)
         self._oom_last = mem_after.get("oom_kill")
@@ -581,24 +581,6 @@ def _oom_text(kills: int, mem: dict[str, Any]) -> str:
         f"cgroup (limit {mem.get('limit_mib')} MiB, peak {mem.get('max_usage_mib')} MiB, "
         f"limit hit {mem.get('failcnt')} times)"
     )
-
-
-def note_allowances(
-    sample: Sample, before: dict[str, ena.Allowances], after: dict[str, ena.Allowances]
-) -> None:
-    """Record the hosts' network allowance counters around a repetition; any that grew
-    make it invalid with the counters as the reason (a throttled network is not a slow
-    server)."""
-    if not after:
-        return
-    why, record = ena.judge(before, after)
-    sample.extra["network_allowances"] = record
-    if not why:
-        return
-    sample.reason = "; ".join(filter(None, [why, sample.reason]))
-    if sample.status == "ok":
-        sample.status = "invalid"
-    sample.valid = False
 
 
 def _note_oom(sample: Sample, before: dict[str, Any], after: dict[str, Any]) -> None:

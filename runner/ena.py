@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.model import Sample
+
 # The interface of the default route (EC2 names it ens5, eth0 or other), then its stats.
 # `ip route show default` only reads the routing table: it sends nothing anywhere.
 COMMAND = (
@@ -108,3 +110,18 @@ def judge(
     per_host = {host: growth(before[host], after[host]) for host in after if host in before}
     record = {host: {**after[host].as_dict(), "grew": per_host.get(host, {})} for host in after}
     return reason(per_host), record
+
+
+def note(sample: Sample, before: dict[str, Allowances], after: dict[str, Allowances]) -> None:
+    """Record the hosts' counters around a repetition in the sample; any that grew make
+    it invalid with the counters as the first reason. No readings (local hosts): nothing."""
+    if not after:
+        return
+    why, record = judge(before, after)
+    sample.extra["network_allowances"] = record
+    if not why:
+        return
+    sample.reason = "; ".join(filter(None, [why, sample.reason]))
+    if sample.status == "ok":
+        sample.status = "invalid"
+    sample.valid = False

@@ -12,15 +12,18 @@ Every stack's outcome is written to stacks.json the moment it exists.
 from __future__ import annotations
 
 import json
+import math
 import os
+import statistics
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from runner import stats
-from runner.report import _timed_samples, build_cells, pair_cells
+from scipy import stats as sps
+
+from runner.report import build_cells, pair_cells
 from runner.results import load_run
 
 STACKS_JSON = "stacks.json"
@@ -91,8 +94,9 @@ def ratios_of_run(run_dir: Path) -> dict[str, dict[str, Any]]:
     """Per paired cell of one run: the ASGI/WSGI ratio of mean requests/s and its 95%
     interval within the stack (from Welch's interval of the difference)."""
     run = load_run(run_dir)
+    timed = [s for s in run.samples if not s.extra.get("instrumented")]
     out: dict[str, dict[str, Any]] = {}
-    for pair in pair_cells(build_cells(_timed_samples([run]))):
+    for pair in pair_cells(build_cells(timed)):
         v = pair.verdict
         if v.mean_asgi is None or not v.mean_wsgi:
             continue
@@ -123,15 +127,20 @@ def spread(outcomes: list[StackOutcome]) -> dict[str, dict[str, Any]]:
             for _, r in rows
             if r["within_low"] is not None and r["within_high"] is not None
         ]
-        ci = stats.ci95(values)
+        mean = statistics.fmean(values) if values else None
+        stdev = statistics.stdev(values) if len(values) >= 2 else None
+        ci = None
+        if mean is not None and stdev is not None:
+            half = float(sps.t.ppf(0.975, len(values) - 1)) * stdev / math.sqrt(len(values))
+            ci = [mean - half, mean + half]
         table[key] = {
             "stacks": len(values),
             "per_stack": {name: r["ratio"] for name, r in rows},
-            "across_mean": stats.mean(values),
-            "across_stdev": stats.stdev(values),
-            "across_cv": stats.cv(values),
-            "across_ci95": list(ci) if ci else None,
-            "within_half_width_mean": stats.mean(halves),
+            "across_mean": mean,
+            "across_stdev": stdev,
+            "across_cv": stdev / mean if stdev is not None and mean else None,
+            "across_ci95": ci,
+            "within_half_width_mean": statistics.fmean(halves) if halves else None,
         }
     return table
 

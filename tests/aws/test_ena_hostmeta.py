@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from runner import ena, hostmeta
-from runner.bench import note_allowances
 from runner.inventory import host_from_vars
 from runner.model import Sample
 from tests.fixtures.hosts import kill_quietly
@@ -159,11 +158,11 @@ def _sample(status: str = "ok", reason: str = "") -> Sample:
 
 
 def test_bench_marks_a_throttled_repetition_invalid() -> None:
-    """runner.bench.note_allowances, as measure() calls it around each repetition."""
+    """ena.note, as the runner's measure step calls it around each repetition."""
     before = {"abw-app": _reading("reading-ens5-before.txt")}
     after = {"abw-app": _reading("reading-ens5-after.txt")}
     sample = _sample(reason="2 failed requests (timeouts)")
-    note_allowances(sample, before, after)
+    ena.note(sample, before, after)
     assert sample.status == "invalid" and not sample.valid
     assert sample.reason.startswith("network allowance exceeded during the repetition: ")
     assert sample.reason.endswith("; 2 failed requests (timeouts)")
@@ -173,11 +172,11 @@ def test_bench_marks_a_throttled_repetition_invalid() -> None:
 def test_bench_keeps_a_clean_repetition_and_ignores_local_hosts() -> None:
     clean = {"abw-app": _reading("reading-ens5-after.txt")}
     sample = _sample()
-    note_allowances(sample, clean, clean)
+    ena.note(sample, clean, clean)
     assert sample.status == "ok" and sample.valid
     assert sample.extra["network_allowances"]["abw-app"]["grew"] == {}
     local = _sample()
-    note_allowances(local, {}, {})
+    ena.note(local, {}, {})
     assert local.status == "ok" and "network_allowances" not in local.extra
 
 
