@@ -136,3 +136,20 @@ def test_fab_compare_stacks_refuses_bad_input_before_anything_exists(
     assert len(lines) == 1 and message in lines[0], proc.stderr
     assert lines[0].startswith("fab compare --stacks: ")
     assert not (tmp_path / "results").exists(), "nothing may be created"
+
+
+def test_fab_compare_help_documents_the_stack_options(moto_env: dict[str, str]) -> None:
+    proc = subprocess.run(
+        [*FAB, "--help", "compare"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**moto_env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    options = proc.stdout.split("Options:", 1)[1]
+    for option in ("--stacks", "--stack-minutes", "--ttl-minutes", "--prefix"):
+        line = next(ln for ln in options.splitlines() if option in ln)
+        assert len(line.split(option, 1)[1].strip()) > 10, f"{option} lacks help"
