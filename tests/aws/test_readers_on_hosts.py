@@ -4,7 +4,13 @@ host has no ENA interface and is never asked for IMDS."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from runner import ena, hostmeta
+from runner.bench import Bench, BenchOptions
+from runner.inventory import load_inventory
+from runner.results import RunStore
 from tests.fixtures.hosts import TerraformStack
 
 
@@ -24,3 +30,23 @@ def test_allowances_on_a_local_host(local_stack: TerraformStack) -> None:
     # nothing can make a repetition invalid there.
     assert proc.stdout.startswith("interface: none"), proc.stdout
     assert reading.interface == "none" and reading.exceeded == {}
+
+
+def test_bench_reads_allowances_only_on_cloud_hosts(
+    local_stack: TerraformStack, tmp_path: Path
+) -> None:
+    """runner/bench.py's reader over its real SSH connections: nothing for local hosts;
+    a host marked bench_cloud: aws is read (a veth here: no counters, never invalid)."""
+    inventory = load_inventory(local_stack.inventory_path)
+    options = BenchOptions(levels=[], view="original", repeat=1, keepalive=False, timeout_s=5)
+    bench = Bench(inventory, RunStore(tmp_path, "r1"), options)
+    bench.open()
+    try:
+        assert bench._allowances() == {}
+        assert bench.app is not None
+        bench.app.host = replace(bench.app.host, cloud="aws")
+        readings = bench._allowances()
+        assert set(readings) == {inventory.app.name}
+        assert readings[inventory.app.name].exceeded == {}
+    finally:
+        bench.close()
