@@ -117,7 +117,7 @@ data "aws_ec2_instance_type_offerings" "loadgen" {
 # image only when asked: set ami_id (fab aws-ami prints the newest), or
 # terraform apply -replace=terraform_data.image.
 resource "terraform_data" "image" {
-  input            = var.ami_id != null ? var.ami_id : data.aws_ami.debian[0].id
+  input            = coalesce(var.ami_id, one(data.aws_ami.debian[*].id))
   triggers_replace = [var.ami_id]
 
   lifecycle {

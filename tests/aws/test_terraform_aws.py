@@ -426,7 +426,7 @@ def test_image_is_resolved_once_and_pinned(aws_module: dict[str, Any]) -> None:
     assert ami["owners"] == ["${local.image_owner}"]
     assert ami["count"] == "${var.ami_id == null ? 1 : 0}"
     image = aws_module["resource"]["terraform_data"]["image"]
-    assert "var.ami_id" in image["input"] and "data.aws_ami.debian[0].id" in image["input"]
+    assert image["input"] == "${coalesce(var.ami_id, one(data.aws_ami.debian[*].id))}"
     assert image["lifecycle"][0]["ignore_changes"] == ["input"]
     assert image["triggers_replace"] == ["${var.ami_id}"]
 
@@ -527,3 +527,41 @@ def test_inventory_has_the_contract_variables(aws_module: dict[str, Any]) -> Non
     inventory_file = aws_module["resource"]["local_file"]["inventory"]
     assert "yamlencode(local.inventory)" in inventory_file["content"]
     assert "inventory/aws.yml" in locals_["inventory_path"]
+
+
+@pytest.mark.parametrize(
+    ("ami_id", "expected"),
+    [(None, "ami-0resolved00000"), ("ami-0chosen000000", "ami-0chosen000000")],
+)
+def test_image_expression_picks_the_variable_or_the_lookup(
+    tmp_path: Path, ami_id: str | None, expected: str
+) -> None:
+    """The image expression of main.tf, run by Terraform with a built-in resource standing
+    in for the lookup (same count rule): the lookup only when ami_id is null."""
+    main = (AWS_DIR / "main.tf").read_text()
+    expression = re.search(r'resource "terraform_data" "image" \{\n\s+input\s+= (.+)\n', main)
+    assert expression, "terraform_data.image input not found"
+    text = expression.group(1).replace(
+        "data.aws_ami.debian[*].id", "terraform_data.lookup[*].output"
+    )
+    scratch = tmp_path / "image"
+    scratch.mkdir()
+    (scratch / "main.tf").write_text(
+        'variable "ami_id" {\n  type    = string\n  default = null\n}\n'
+        'resource "terraform_data" "lookup" {\n  count = var.ami_id == null ? 1 : 0\n'
+        '  input = "ami-0resolved00000"\n}\n'
+        f'output "image" {{\n  value = {text}\n}}\n'
+    )
+    env = _tf_env(tmp_path)
+    args = [] if ami_id is None else [f"-var=ami_id={ami_id}"]
+    for step in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false", *args]):
+        proc = subprocess.run(
+            [TERRAFORM or "terraform", f"-chdir={scratch}", *step],
+            capture_output=True, text=True, timeout=120, env=env, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = subprocess.run(
+        [TERRAFORM or "terraform", f"-chdir={scratch}", "output", "-raw", "image"],
+        capture_output=True, text=True, timeout=60, env=env, check=True,
+    )  # fmt: skip
+    assert out.stdout == expected
