@@ -94,7 +94,11 @@ def ratios_of_run(run_dir: Path) -> dict[str, dict[str, Any]]:
     """Per paired cell of one run: the ASGI/WSGI ratio of mean requests/s and its 95%
     interval within the stack (from Welch's interval of the difference)."""
     run = load_run(run_dir)
-    timed = [s for s in run.samples if not s.extra.get("instrumented")]
+    timed = [
+        s
+        for s in run.samples
+        if getattr(s, "kind", "timed") == "timed" and not s.extra.get("instrumented")
+    ]
     out: dict[str, dict[str, Any]] = {}
     for pair in pair_cells(build_cells(timed)):
         v = pair.verdict
