@@ -253,9 +253,9 @@ def run_stacks(
 
 @dataclass
 class TerraformCli:
-    """The real runner: `terraform` in infra/aws, one stack at a time, with the caller's
-    variables (TF_VAR_* and terraform.tfvars as usual) plus the stack's prefix,
-    inventory path and TTL."""
+    """The real runner: `terraform` in infra/aws (initialised by the user), one stack at a
+    time with its own state file, the caller's variables (TF_VAR_* and terraform.tfvars
+    as usual) plus the stack's prefix, inventory path and TTL."""
 
     module: Path
     ttl_minutes: int
@@ -269,8 +269,11 @@ class TerraformCli:
             "ttl_minutes": str(self.ttl_minutes),
             **self.extra_vars,
         }
+        # Each stack keeps its own state beside its results: the operator's own stack in
+        # infra/aws (its terraform.tfstate) is never planned against, let alone replaced.
+        state = (inventory_path.parent / "terraform.tfstate").resolve()
         argv = ["terraform", f"-chdir={self.module}", verb, "-auto-approve", "-input=false"]
-        argv += [f"-var={k}={v}" for k, v in variables.items()]
+        argv += [f"-state={state}", *(f"-var={k}={v}" for k, v in variables.items())]
         proc = subprocess.run(argv, text=True, timeout=self.timeout_s, check=False)
         if proc.returncode != 0:
             raise StacksError(f"terraform {verb} of {name_prefix} exited {proc.returncode}")

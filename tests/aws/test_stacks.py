@@ -5,6 +5,7 @@ after each stack, and the ratio's spread across stacks from real run folders."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from runner.stacks import (
     STACKS_JSON,
     STACKS_MD,
     StacksError,
+    TerraformCli,
     check_plan,
     run_stacks,
     stack_prefix,
@@ -164,3 +166,34 @@ def test_prefixes_fit_terraforms_limit() -> None:
     assert stack_prefix("haw", 12) == "haws12"
     with pytest.raises(StacksError, match="too long"):
         stack_prefix("a-very-long-name", 1)
+
+
+def test_terraform_cli_gives_each_stack_its_own_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real runner's command lines, through a stand-in `terraform` on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "argv.log"
+    fake = bin_dir / "terraform"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n[ "$2" = destroy ] && exit 3\nexit 0\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    cli = TerraformCli(Path("/repo/infra/aws"), ttl_minutes=90, extra_vars={"region": "eu-west-1"})
+    inventory = tmp_path / "out" / "haws1" / "inventory.yml"
+    cli.apply("haws1", inventory)
+    with pytest.raises(StacksError, match="terraform destroy of haws1 exited 3"):
+        cli.destroy("haws1", inventory)
+    apply, destroy = log.read_text().splitlines()
+    state = inventory.parent.resolve() / "terraform.tfstate"
+    assert apply.split()[:5] == [
+        "-chdir=/repo/infra/aws", "apply", "-auto-approve", "-input=false", f"-state={state}",
+    ]  # fmt: skip
+    for word in (
+        "-var=name_prefix=haws1",
+        f"-var=inventory_path={inventory.resolve()}",
+        "-var=ttl_minutes=90",
+        "-var=region=eu-west-1",
+    ):
+        assert word in apply.split() and word in destroy.split()
+    assert destroy.split()[1] == "destroy"
