@@ -75,7 +75,7 @@ def cells(samples: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     per cell: the valid repetitions' rps, mean, CV and the statuses seen."""
     out: dict[str, dict[str, Any]] = {}
     for s in samples:
-        if (s.get("extra") or {}).get("instrumented"):
+        if s.get("kind", "timed") != "timed":
             continue
         lgs = len(s.get("loadgen_hosts") or []) or 1
         ka = "-ka" if s.get("keepalive") else ""
@@ -131,9 +131,7 @@ def under_load_share(samples: list[dict[str, Any]], wall_s: float) -> float | No
     if wall_s <= 0:
         return None
     busy = sum(
-        float(s.get("duration_s") or 0)
-        for s in samples
-        if not (s.get("extra") or {}).get("instrumented")
+        float(s.get("duration_s") or 0) for s in samples if s.get("kind", "timed") == "timed"
     )
     return busy / wall_s
 

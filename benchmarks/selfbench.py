@@ -39,13 +39,14 @@ from benchmarks.figures import (
 )
 from benchmarks.stack import ROOT, Stack, StackError
 from runner import mainjob
-from runner.abparse import parse_ab_stdout
-from runner.bench import Bench, BenchAbort, BenchOptions, git_commit
 from runner.deploy import DeployError, ansible_playbook
 from runner.inventory import Inventory, InventoryError, load_inventory
-from runner.plan import Level, PlanError, route
+from runner.load import get_load_generator
+from runner.load.execute import reparse
+from runner.plan import Level, Plan, PlanError, route
 from runner.remote import RemoteError, connect
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
+from runner.session import BenchAbort, Session, git_commit
 
 ITEMS = ("limit", "headroom", "accuracy", "precision", "scale", "switch", "cost")
 MODES = ("asgi", "wsgi")
@@ -118,23 +119,21 @@ class Measurer:
         store: RunStore | None = None,
         tag: str = "",
     ) -> list[dict[str, Any]]:
-        """One `fab bench` (runner.bench.Bench) into its own run folder (or `store`);
+        """One `fab bench` (runner.session.Session) into its own run folder (or `store`);
         return the samples it stored this time, as dicts tagged with the experiment
         (and, from several load generators, each host's own ab figures)."""
         if store is None:
             store = RunStore(self.results, new_run_id())
             self.run_ids.append(store.run_id)
-        options = BenchOptions(
-            levels=levels,
-            view="original",
+        plan = Plan(
+            levels=tuple(levels),
             repeat=repeat,
             keepalive=keepalive,
-            timeout_s=30,
             command="benchmarks.selfbench",
             instrument=instrument,
         )
         inv = self.inv_all if two_loadgens else self.inv1
-        new = [s.to_dict() for s in Bench(inv, store, options).run()]
+        new = [s.to_dict() for s in Session(plan, inv, store).bench(plan)]
         for sample in new:
             sample["experiment"] = tag
             if len(inv.loadgens) > 1:
@@ -159,8 +158,8 @@ class Measurer:
         app host's CPUs could give at that cost."""
         level = Level("users", 1, self.sizes.limit_requests)
         got = self.bench([level], 1, instrument=True, tag="limit")
-        timed = [s for s in got if not (s.get("extra") or {}).get("instrumented")]
-        counted = [s for s in got if (s.get("extra") or {}).get("instrumented")]
+        timed = [s for s in got if s.get("kind") == "timed"]
+        counted = [s for s in got if s.get("kind") == "instrumented"]
         cpu_s = timed[0].get("server_cpu_s_per_request") if timed else None
         cpus = int(self.inv1.app.machine_class.get("cpus") or 1)
         self.figures.setdefault("limit", {})[mode] = {
@@ -237,22 +236,14 @@ class Measurer:
 
 
 def per_host(run_dir: Path, sample: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each load generator's own ab figures of one sample, from its raw ab.stdout."""
-    out = []
-    for rel in sample.get("raw_files") or []:
-        path = run_dir / rel
-        if path.name != "ab.stdout":
-            continue
-        res = parse_ab_stdout(path.read_text(errors="replace"))
-        out.append(
-            {
-                "host": path.parent.name,
-                "completed": res.complete_requests,
-                "time_taken_s": res.time_taken_s,
-                "rps": res.requests_per_second,
-            }
-        )
-    return out
+    """Each load generator's own figures of one sample, read again from its raw files."""
+    gen = get_load_generator(sample.get("load") or "ab")
+    raw = sample.get("raw_files") or []
+    hosts = sorted({Path(rel).parent.name for rel in raw})
+    return [
+        {"host": host, "completed": res.completed, "time_taken_s": res.duration_s, "rps": res.rps}
+        for host, res in zip(hosts, reparse(gen, run_dir, raw), strict=True)
+    ]
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:

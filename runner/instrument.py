@@ -11,26 +11,22 @@ one probe's own cost, divided by its requests, is recorded too as
 ``extra["host_cpu_ms_per_request"]`` (it includes Granian's Rust side and the request's
 tail after the response start).
 
-Its record is a Sample with ``extra["instrumented"] = True``: ``rps`` and latency stay
-empty, ``hops_per_request`` and ``cpu_ms_per_request`` carry the figures, and it has
-a resume identity of its own (runner.model.Sample.identity_of).
+Its record is a Sample of ``kind`` "instrumented" (``extra["instrumented"]`` is kept for
+schema-1 readers): ``rps`` and latency stay empty, ``hops_per_request`` and
+``cpu_ms_per_request`` carry the figures, ``completed`` is the count made, and it has a
+resume identity of its own (runner.model.Sample.identity_of). The Session
+(runner/session.py) decides when the pass runs.
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.model import Sample
-from runner.plan import Level
-from runner.remote import RemoteError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from runner.bench import Bench, Target
+from runner.remote import Remote, RemoteError
 
 DEFAULT_COUNT = 12
 
@@ -81,52 +77,26 @@ def summarize(requests: list[dict[str, Any]], expected_length: int | None) -> Co
     return out
 
 
-def identity_args(bench: Bench, target: Target, level: Level) -> dict[str, Any]:
-    """The resume identity of a level's instrumented record (repeat 0, instrumented)."""
-    return {
-        "mode": target.mode,
-        "view": bench.options.view,
-        "scenario": level.scenario,
-        "concurrency": level.concurrency,
-        "requests": level.requests,
-        "repeat": 0,
-        "keepalive": bench.options.keepalive,
-        "serving": target.serving,
-        "commit": bench.commit,
-        "instrumented": True,
-    }
-
-
 def instrumented_pass(
-    bench: Bench, target: Target, level: Level, path: str, count: int = DEFAULT_COUNT
+    app: Remote,
+    loadgen: Remote,
+    url: str,
+    base: dict[str, Any],
+    expected_length: int | None,
+    count: int = DEFAULT_COUNT,
 ) -> Sample:
-    """Send `count` counted requests to `path` one at a time from the first load
-    generator; return the level's instrumented record (status ok, invalid or failed)."""
-    assert bench.app is not None
-    base = {
-        "run_id": bench.store.run_id,
-        "mode": target.mode,
-        "view": bench.options.view,
-        "scenario": level.scenario,
-        "path": path,
-        "concurrency": level.concurrency,
-        "requests": level.requests,
-        "repeat": 0,
-        "keepalive": bench.options.keepalive,
-        "serving": target.serving,
-        "commit": bench.commit,
-        "loadgen_hosts": [bench.loadgens[0].host.name],
-        "started_at": datetime.now(UTC).isoformat(),
-    }
+    """Send `count` counted requests to `url` one at a time from `loadgen`; return the
+    level's instrumented record (kind instrumented; status ok, invalid or failed).
+    `base` is the level's record identity (repeat 0)."""
+    base = {**base, "started_at": datetime.now(UTC).isoformat(), "kind": "instrumented"}
     extra: dict[str, Any] = {"instrumented": True, "kind": "instrumented", "count": count}
-    url = bench.inventory.app_url(path)
     try:
-        before = bench.app.probe("cpu")
-        answer = bench.loadgens[0].probe("counted", url, str(count), timeout=30 * count + 30)
-        after = bench.app.probe("cpu")
+        before = app.probe("cpu")
+        answer = loadgen.probe("counted", url, str(count), timeout=30 * count + 30)
+        after = app.probe("cpu")
         # What one probe costs the app host (an SSH exec and a Python start, tens of ms):
         # taken away, so the figure is the app's, not the measuring's.
-        overhead = bench.app.probe("cpu")["cpu_s"] - after["cpu_s"]
+        overhead = app.probe("cpu")["cpu_s"] - after["cpu_s"]
     except RemoteError as exc:
         return Sample(
             **base,
@@ -138,7 +108,7 @@ def instrumented_pass(
             finished_at=datetime.now(UTC).isoformat(),
         )
     requests = answer.get("requests") or []
-    counted = summarize(requests, target.lengths.get(path))
+    counted = summarize(requests, expected_length)
     done = sum(1 for r in requests if "error" not in r)
     if done:
         host_s = max(after["cpu_s"] - before["cpu_s"] - overhead, 0.0)
@@ -157,32 +127,3 @@ def instrumented_pass(
         extra=extra,
         finished_at=datetime.now(UTC).isoformat(),
     )
-
-
-def maybe_count(
-    bench: Bench,
-    target: Target,
-    level: Level,
-    path: str,
-    done: set[str],
-    show: Callable[[str], None],
-) -> list[Sample]:
-    """The level's instrumented pass, stored at once; nothing when --no-instrument, when
-    the app runs without BENCH_INSTRUMENT (said once), or when a resume already has it."""
-    if not bench.options.instrument:
-        return []
-    if not target.health.get("instrument"):
-        if not getattr(bench, "_said_uninstrumented", False):
-            print(
-                "note: the app runs without BENCH_INSTRUMENT: no instrumented pass "
-                "(redeploy with -e instrument=true, the deploy's default)",
-                file=sys.stderr,
-            )
-            bench._said_uninstrumented = True  # type: ignore[attr-defined]
-        return []
-    if Sample.identity_of(**identity_args(bench, target, level)) in done:
-        return []
-    show(f"{target.mode} {level.scenario} {path} instrumented pass ({bench.options.view})")
-    sample = instrumented_pass(bench, target, level, path, bench.options.instrument_requests)
-    bench.store.append(sample)
-    return [sample]

@@ -11,8 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.deploy import DeployError
-from runner.tasks import FAILURES, _options, run_compare
+from runner.plan import PlanOptions, build_plan
+from runner.runs import FAILURES, run_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / "infra" / "local"
@@ -74,8 +74,7 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Apply, compare, report, destroy; the exit code says whether everything ran."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--preset", default="", help="runner preset (default, original, smoke)")
     parser.add_argument("--scenario", default="", help="comma list of users, io, plain")
@@ -92,19 +91,26 @@ def main(argv: list[str] | None = None) -> int:
         help="a private folder (mode 0700) for this stack's Terraform state, keys and "
         "inventory (default: infra/local's own state and inventory/local.yml)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Apply, compare, report, destroy; the exit code says whether everything ran."""
+    args = _parser().parse_args(argv)
     stack = Stack(args.name_prefix, args.subnet, Path(args.stack_dir) if args.stack_dir else None)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
-        options = _options(
-            args.scenario,
-            "original",
-            args.concurrency,
-            args.requests,
-            args.repeat,
-            False,
-            args.preset,
-            30,
+        plan = build_plan(
+            PlanOptions(
+                scenario=args.scenario,
+                concurrency=args.concurrency,
+                requests=args.requests,
+                repeat=args.repeat,
+                preset=args.preset,
+                modes="asgi,wsgi",
+                inventory=str(stack.inventory),
+                results=args.results,
+            )
         )
     except FAILURES as exc:
         print(f"make bench: {exc}", file=sys.stderr)
@@ -113,12 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         terraform("init", "-upgrade=false", stack=stack)
         terraform("apply", "-auto-approve", stack=stack)
-        run_dir = run_compare(str(stack.inventory), "asgi,wsgi", options, results=args.results)
+        run_dir = run_plan(plan)
         print(f"\nreport: {run_dir / 'report.md'}")
     except KeyboardInterrupt:
         print("make bench: interrupted; completed samples are kept", file=sys.stderr)
         code = 130
-    except (*FAILURES, DeployError, subprocess.SubprocessError) as exc:
+    except (*FAILURES, subprocess.SubprocessError) as exc:
         print(f"make bench: {exc}", file=sys.stderr)
         code = 1
     finally:

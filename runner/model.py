@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 STATUSES = ("ok", "invalid", "aborted", "failed")
+# What a record is (docs/RESULTS.md): a timed repetition, the instrumented (counting)
+# pass, a warm-up kept for the record, a cross-check by a second tool, an open-loop sample.
+KINDS = ("timed", "instrumented", "warmup", "crosscheck", "openloop")
 STAGES = ("", "validate", "warmup", "load", "pullback")
 
 # What makes two samples "the same measurement" for --resume.
@@ -36,9 +39,10 @@ class Latency:
     p90: float
     p99: float
     max: float
+    p99_9: float | None = None
 
-    def to_dict(self) -> dict[str, float]:
-        """The JSON form: {"mean", "p50", "p90", "p99", "max"}."""
+    def to_dict(self) -> dict[str, float | None]:
+        """The JSON form: {"mean", "p50", "p90", "p99", "p99_9", "max"}."""
         return asdict(self)
 
     @classmethod
@@ -46,7 +50,9 @@ class Latency:
         """Rebuild from the JSON form; None stays None."""
         if data is None:
             return None
-        return cls(**{k: float(data[k]) for k in ("mean", "p50", "p90", "p99", "max")})
+        out = {k: float(data[k]) for k in ("mean", "p50", "p90", "p99", "max")}
+        p999 = data.get("p99_9")
+        return cls(**out, p99_9=float(p999) if p999 is not None else None)
 
 
 def canonical_serving(serving: dict[str, Any] | None) -> str:
@@ -67,12 +73,15 @@ def canonical_serving(serving: dict[str, Any] | None) -> str:
 
 @dataclass
 class Sample:
-    """One repetition of ab at one level, or a stage that failed, with its verdict.
+    """One record of a run: a repetition at one level (or a stage that failed) with its
+    verdict, or another `kind` of record (docs/RESULTS.md); consumers read `kind`.
 
     `status`: ok (valid figures), invalid (measured, but a request failed, timed out, got a
     non-2xx, the length changed or the load generator saturated: `reason` says which),
-    aborted (ab gave up; `completed` is what it finished), failed (a stage of the
-    harness failed: `stage` and `error` say which and why).
+    aborted (the load tool gave up; `completed` is what it finished), failed (a stage of
+    the harness failed: `stage` and `error` say which and why). `load` names the load
+    generator and `latency_source` where its percentiles come from ("raw" per-request
+    data or the tool's "histogram").
     """
 
     run_id: str
@@ -108,17 +117,25 @@ class Sample:
     finished_at: str = ""
     hops_per_request: float | None = None
     cpu_ms_per_request: float | None = None
+    kind: str = "timed"
+    load: str = "ab"
+    latency_source: str = "raw"
+    offered_rate: float | None = None
+    dropped: int = 0
+    in_flight: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"sample status {self.status!r} is not one of {', '.join(STATUSES)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"sample kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if isinstance(self.latency_ms, dict):
             self.latency_ms = Latency.from_dict(self.latency_ms)
         self.valid = self.status == "ok"  # one source of truth: the status
 
     @staticmethod
-    def identity_of(
+    def identity_of(  # size: the resume key's fields, each by name
         *,
         mode: str,
         view: str,
@@ -130,9 +147,11 @@ class Sample:
         serving: dict[str, Any] | None,
         commit: str,
         instrumented: bool = False,
+        load: str = "ab",
     ) -> str:
         """The key --resume uses to know whether a measurement already exists.
-        The instrumented (counting) pass has keys of its own, never a timed run's."""
+        The instrumented (counting) pass has keys of its own, never a timed run's; so
+        has a load generator other than ab (ab's keys are those of schema 1)."""
         key: list[Any] = [
             mode,
             view,
@@ -146,13 +165,16 @@ class Sample:
         ]
         if instrumented:
             key.append("instrumented")
+        if load != "ab":
+            key.append(f"load={load}")
         return json.dumps(key, separators=(",", ":"))
 
     def identity(self) -> str:
         """This sample's resume key (see `identity_of`)."""
         return self.identity_of(
             **{k: getattr(self, k) for k in IDENTITY_KEYS},
-            instrumented=bool(self.extra.get("instrumented")),
+            instrumented=self.kind == "instrumented",
+            load=self.load,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,7 +189,12 @@ class Sample:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sample:
-        """Rebuild from the JSON form; keys this version does not know go to `extra`."""
+        """Rebuild from the JSON form; keys this version does not know go to `extra`.
+        A schema-1 record (no `kind`) is a timed repetition unless its extra says it was
+        the instrumented pass."""
+        if "kind" not in data:
+            extra = data.get("extra") or {}
+            data = {**data, "kind": "instrumented" if extra.get("instrumented") else "timed"}
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         unknown = {k: v for k, v in data.items() if k not in known}

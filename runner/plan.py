@@ -1,9 +1,20 @@
-"""What `fab bench` will measure: scenarios, routes, concurrency levels and request
-counts, checked before anything runs."""
+"""The Plan: everything a run will do, built and checked once from the command line
+before any host is touched (target, modes and serving configurations, levels, load
+generator, repetitions, the policy that picks what to measure next).
+
+Every check of a mode, a scenario, a view, a concurrency, a request count, a duration,
+a rate or a serving option lives here (`build_plan` and what it calls); the Session
+(runner/session.py) carries a Plan out. Presets are named sets of levels.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 SCENARIOS = ("users", "io", "plain")
 VIEWS = ("original", "sync", "async", "async-wrapped")
@@ -22,11 +33,15 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Level:
-    """One scenario at one concurrency with a request count per repetition."""
+    """One scenario at one concurrency with a request count per repetition (with
+    `duration_s`, a time-based level whose request count is a cap; with `rate`, an
+    open-loop level offering that many requests/s)."""
 
     scenario: str
     concurrency: int
     requests: int
+    duration_s: float | None = None
+    rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,14 +88,11 @@ PRESETS = {
 
 
 def route(scenario: str, view: str, mode: str) -> str:
-    """The path that serves `scenario` in `view` style; 'original' pairs the mode's own style."""
-    if view == "original":
-        if scenario == "users":
-            return "/async/" if mode == "asgi" else "/sync/"
-        view = "async" if mode == "asgi" else "sync"
-    if view == "async-wrapped" and scenario != "users":
-        raise PlanError(f"view async-wrapped exists only for scenario users, not {scenario}")
-    return f"/{scenario}/{view}/"
+    """The built-in target's path for `scenario` in `view` style under `mode`
+    (runner.targets.builtin.BuiltinApp.endpoint)."""
+    from runner.targets.builtin import BuiltinApp
+
+    return BuiltinApp().endpoint(scenario, view, mode).path
 
 
 def _ints(text: str, what: str) -> list[int]:
@@ -142,3 +154,241 @@ def check_view(view: str) -> str:
     if view not in VIEWS:
         raise PlanError(f"unknown view {view!r}: choose from {', '.join(VIEWS)}")
     return view
+
+
+def check_modes(modes: str) -> tuple[str, ...]:
+    """The --modes comma list, each checked."""
+    out = tuple(m.strip() for m in modes.split(",") if m.strip())
+    if not out:
+        raise PlanError("--modes is empty: pass asgi, wsgi or asgi,wsgi")
+    for mode in out:
+        if mode not in MODES:
+            raise PlanError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
+    return out
+
+
+def parse_deploy_vars(preset: str, extra: str) -> dict[str, object]:
+    """--serving-preset and --deploy-vars k=v,k=v as the deploy's fixed variables."""
+    out: dict[str, object] = {}
+    if preset:
+        out["serving_preset"] = preset
+    for pair in filter(None, (p.strip() for p in extra.split(","))):
+        if "=" not in pair:
+            raise PlanError(f"--deploy-vars takes k=v pairs separated by commas, not {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def search_bounds(concurrency: str) -> tuple[int, int]:
+    """--concurrency START,CAP of a concurrency search (default 8,1024)."""
+    if not concurrency:
+        return 8, 1024
+    bounds = _ints(concurrency, "concurrency")
+    if len(bounds) != 2 or not 1 <= bounds[0] <= bounds[1]:
+        raise PlanError("--search takes --concurrency START,CAP (e.g. 8,1024)")
+    return bounds[0], bounds[1]
+
+
+def command_line(argv: list[str] | None = None, env: dict[str, str] | None = None) -> str:
+    """The command that started this process, as typed: `fab ...`, `make bench ...` (the
+    main job under make), `python -m runner.mainjob ...`, or the script's own name."""
+    argv = list(sys.argv if argv is None else argv)
+    env = dict(os.environ if env is None else env)
+    prog = Path(argv[0]).name if argv else ""
+    args = argv[1:]
+    if prog == "fab":
+        return shlex.join(["fab", *args])
+    if prog == "mainjob.py":
+        if "MAKELEVEL" in env:
+            return "make bench" + (f" ARGS={shlex.quote(shlex.join(args))}" if args else "")
+        return shlex.join(["python", "-m", "runner.mainjob", *args])
+    return shlex.join([prog, *args]) if prog else ""
+
+
+POLICIES = ("levels", "tune", "tuned", "search")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one run does, already checked (see `build_plan`).
+
+    `deployments`: (mode, deploy variables) to deploy in turn; empty = measure what is
+    deployed now (`fab bench`). `policy`: "levels" measures every level of every
+    deployment; "tune", "tuned" and "search" let runner/policies/ pick what comes next
+    within `budget_s`. `config`: the deploy's fixed variables (--serving-preset,
+    --deploy-vars) that every deployment of a policy starts from.
+    """
+
+    levels: tuple[Level, ...]
+    view: str = "original"
+    repeat: int = 1
+    keepalive: bool = False
+    timeout_s: int = 30
+    load: str = "ab"
+    target: str = "builtin"
+    modes: tuple[str, ...] = ()
+    deployments: tuple[tuple[str, dict[str, object]], ...] = ()
+    config: dict[str, object] = field(default_factory=dict)
+    instrument: bool = True
+    instrument_requests: int = 12
+    primer_requests: int = 5
+    warmup: bool = True
+    policy: str = "levels"
+    budget_s: float = 600
+    search: tuple[int, int] = (8, 1024)
+    inventory: str = "inventory/local.yml"
+    results: str = "results"
+    resume: str = ""
+    command: str = ""
+    notes: tuple[str, ...] = ()
+
+    def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
+        """The same plan for other levels (what a policy measures at one step)."""
+        return replace(self, levels=tuple(levels), **changes)
+
+
+@dataclass
+class PlanOptions:
+    """The command line as typed (strings and numbers), before any check."""
+
+    scenario: str = ""
+    view: str = "original"
+    concurrency: str = ""
+    requests: str = ""
+    repeat: int = 0
+    keepalive: bool = False
+    preset: str = ""
+    timeout: int = 30
+    instrument: bool = True
+    load: str = "ab"
+    target: str = "builtin"
+    modes: str = ""
+    sweep: Any = None  # runner.policies.sweep.Sweep
+    deploy_vars: dict[str, object] = field(default_factory=dict)
+    policy: str = "levels"
+    budget: float = 600
+    inventory: str = "inventory/local.yml"
+    results: str = "results"
+    resume: str = ""
+    command: str = ""
+    duration: float = 0.0
+
+
+def build_plan(opts: PlanOptions) -> Plan:
+    """Check every option once and return the Plan; PlanError (one line) otherwise."""
+    from runner.load import LoadSpecError, get_load_generator
+    from runner.targets import TargetError, get_target
+
+    if opts.policy not in POLICIES:
+        raise PlanError(f"unknown policy {opts.policy!r}: choose from {', '.join(POLICIES)}")
+    try:
+        target = get_target(opts.target)
+        load = get_load_generator(opts.load)
+    except (TargetError, LoadSpecError) as exc:
+        raise PlanError(str(exc)) from None
+    if opts.view not in target.views:
+        raise PlanError(f"unknown view {opts.view!r}: choose from {', '.join(target.views)}")
+    modes = check_modes(opts.modes) if opts.modes else ()
+    if load.time_based and not opts.duration:
+        opts = replace(opts, duration=load.default_duration_s)
+    levels = _plan_levels(opts)
+    repeat = _check_counts(opts)
+    for level in levels:
+        for mode in modes or MODES:
+            target.endpoint(level.scenario, opts.view, mode)
+        try:
+            load.check(_spec_of(level, opts))
+        except LoadSpecError as exc:
+            raise PlanError(str(exc)) from None
+    deployments, notes = _deployments(modes, opts)
+    return Plan(
+        levels=tuple(levels),
+        view=opts.view,
+        repeat=repeat,
+        keepalive=opts.keepalive,
+        timeout_s=opts.timeout,
+        load=opts.load,
+        target=opts.target,
+        modes=modes,
+        deployments=tuple(deployments),
+        config=dict(opts.deploy_vars),
+        instrument=opts.instrument and opts.policy in ("levels", "tuned"),
+        policy=opts.policy,
+        budget_s=opts.budget,
+        search=search_bounds(opts.concurrency) if opts.policy == "search" else (8, 1024),
+        inventory=opts.inventory,
+        results=opts.results,
+        resume=opts.resume,
+        command=opts.command or command_line(),
+        notes=tuple(notes),
+    )
+
+
+def check_hosts(plan: Plan, loadgens: int) -> None:
+    """What the plan asks of the inventory's hosts (read before any is touched): every
+    load generator needs at least one client."""
+    too_low = [lv.concurrency for lv in plan.levels if lv.concurrency < loadgens]
+    if too_low:
+        raise PlanError(
+            f"concurrency {min(too_low)} is below the {loadgens} load generators: each "
+            "needs at least one client; raise --concurrency"
+        )
+
+
+def _check_counts(opts: PlanOptions) -> int:
+    """Check --repeat, --timeout and --budget; return the repetitions per level."""
+    repeat = opts.repeat if opts.repeat else PRESETS[opts.preset or "default"].repeat
+    if repeat < 1:
+        raise PlanError(f"--repeat must be at least 1, not {repeat}")
+    if opts.timeout < 1:
+        raise PlanError(f"--timeout must be at least 1 second, not {opts.timeout}")
+    if opts.budget < 1:
+        raise PlanError(f"--budget must be at least 1 second, not {opts.budget}")
+    return repeat
+
+
+def _plan_levels(opts: PlanOptions) -> list[Level]:
+    """The levels the policy starts from (a search makes its own: one scenario only)."""
+    if opts.policy == "search":
+        scenario = opts.scenario or "io"
+        if "," in scenario:
+            raise PlanError("--search takes one --scenario (default io)")
+        start, _ = search_bounds(opts.concurrency)
+        _, levels = build_levels(scenario, str(start), str(max(2 * start, 50)), "")
+        return levels
+    if opts.duration < 0:
+        raise PlanError(f"--duration must be at least 0 seconds, not {opts.duration}")
+    _, levels = build_levels(opts.scenario, opts.concurrency, opts.requests, opts.preset)
+    if opts.policy == "tune" and len(levels) != 1:
+        raise PlanError("fab tune takes one --scenario and one --concurrency")
+    if opts.duration:
+        levels = [replace(lv, duration_s=float(opts.duration)) for lv in levels]
+    return levels
+
+
+def _spec_of(level: Level, opts: PlanOptions) -> Any:
+    """The level as a LoadSpec for the tool's own checks (the URL is not known yet and
+    not checked here: the Session builds the real specs from the inventory)."""
+    from runner.load import LoadSpec
+
+    return LoadSpec(
+        urls=("http://target/",),
+        concurrency=level.concurrency,
+        requests=level.requests,
+        duration_s=level.duration_s,
+        rate=level.rate,
+        keepalive=opts.keepalive,
+        timeout_s=opts.timeout,
+    )
+
+
+def _deployments(
+    modes: tuple[str, ...], opts: PlanOptions
+) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
+    """Every (mode, deploy variables) a "levels" plan deploys in turn (none: `fab bench`)."""
+    if not modes or opts.policy != "levels":
+        return [], []
+    from runner.policies.sweep import Sweep, deployments
+
+    return deployments(list(modes), opts.sweep or Sweep(), opts.deploy_vars)

@@ -3,7 +3,8 @@ exists (flushed and fsynced), and results.json rewritten atomically after each o
 (temp file + os.replace), so Ctrl-C, a dead host or a full disk never loses or corrupts
 what had completed.
 
-results.json = {"schema": 1, "metadata": {...}, "samples": [...]}.
+results.json = {"schema": 2, "metadata": {...}, "samples": [...]}: the contract is
+docs/RESULTS.md (every record has a `kind`; schema 1 files are read and migrated).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 
 from runner.model import Sample
 
-SCHEMA = 1
+SCHEMA = 2
+READABLE_SCHEMAS = (1, 2)  # older ones are read and migrated (runner.model.Sample.from_dict)
 RESULTS = "results.json"
 SAMPLES = "samples.jsonl"
 DONE_STATUSES = ("ok", "invalid", "aborted")  # measured: --resume does not redo these
@@ -38,8 +40,9 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
 
 
-def _write_error(path: Path, exc: OSError) -> RunStoreError:
-    """One line: what failed where, and how to fix it."""
+def write_error(path: Path, exc: OSError) -> RunStoreError:
+    """One line: what failed where, and how to fix it (also for files other modules write
+    into the run folder, e.g. raw files pulled back)."""
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         how = "free some space or pass --results on another disk"
         what = "no space left on device"
@@ -50,12 +53,6 @@ def _write_error(path: Path, exc: OSError) -> RunStoreError:
         how = "check the folder or pass --results with another one"
         what = exc.strerror or str(exc)
     return RunStoreError(f"cannot write {path}: {what}; {how} (samples already stored are intact)")
-
-
-def write_error(path: Path, exc: OSError) -> RunStoreError:
-    """The RunStoreError for a failed write of `path` (for files other modules write into
-    the run folder, e.g. raw files pulled back)."""
-    return _write_error(path, exc)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -105,14 +102,14 @@ class RunStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _write_error(self.root, exc) from None
+            raise write_error(self.root, exc) from None
         if not self.root.is_dir():
             raise RunStoreError(f"{self.root} is not a folder: pass --results with a folder")
         probe = self.root / f".write-test-{os.getpid()}-{secrets.token_hex(3)}"
         try:
             probe.write_bytes(b"ok")
         except OSError as exc:
-            raise _write_error(self.root, exc) from None
+            raise write_error(self.root, exc) from None
         finally:
             with contextlib.suppress(OSError):
                 probe.unlink()
@@ -121,7 +118,7 @@ class RunStore:
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _write_error(self.run_dir, exc) from None
+            raise write_error(self.run_dir, exc) from None
 
     # -- writing --------------------------------------------------------------------
     def append(self, sample: Sample) -> None:
@@ -132,7 +129,7 @@ class RunStore:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         except OSError as exc:
-            raise _write_error(path, exc) from None
+            raise write_error(path, exc) from None
         try:
             size = os.fstat(fd).st_size
             try:
@@ -143,7 +140,7 @@ class RunStore:
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, size)  # never leave half a line behind
-                raise _write_error(path, exc) from None
+                raise write_error(path, exc) from None
         finally:
             os.close(fd)
         self.samples.append(sample)
@@ -200,7 +197,7 @@ class RunStore:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-            raise _write_error(final, exc) from None
+            raise write_error(final, exc) from None
         _fsync_dir(self.run_dir)
 
     # -- reading --------------------------------------------------------------------
@@ -212,11 +209,6 @@ class RunStore:
         """Identities of samples measured (ok, invalid, aborted): --resume skips them;
         failed ones are measured again."""
         return {s.identity() for s in self.samples if s.status in DONE_STATUSES}
-
-    @staticmethod
-    def load(run_dir: Path) -> RunData:
-        """Read a run folder (see `load_run`)."""
-        return load_run(run_dir)
 
 
 def _read_jsonl(path: Path) -> list[Sample]:
@@ -247,9 +239,10 @@ def load_run(run_dir: Path, missing_ok: bool = False) -> RunData:
     try:
         if results.exists():
             doc = json.loads(results.read_text(encoding="utf-8"))
-            if doc.get("schema") != SCHEMA:
+            if doc.get("schema") not in READABLE_SCHEMAS:
                 raise RunStoreError(
-                    f"{results} has schema {doc.get('schema')!r}, this runner reads {SCHEMA}"
+                    f"{results} has schema {doc.get('schema')!r}, this runner reads "
+                    f"{', '.join(map(str, READABLE_SCHEMAS))}: use the runner that wrote it"
                 )
             data.metadata = doc.get("metadata") or {}
             data.samples = [Sample.from_dict(s) for s in doc.get("samples") or []]

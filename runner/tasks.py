@@ -5,24 +5,20 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from fabric import task
 from invoke import Collection
 from invoke.exceptions import Exit
 
-from runner.bench import Bench, BenchAbort, BenchOptions
-from runner.deploy import DeployError, ansible_playbook
-from runner.inventory import InventoryError, load_inventory
-from runner.netsafety import UnsafeTargetError
-from runner.plan import MODES, PRESETS, PlanError, build_levels, check_view
-from runner.remote import RemoteError
-from runner.report import build_report, report_run, summary_table
-from runner.results import RunStore, RunStoreError, load_run, new_run_id
-from runner.sweep import Sweep, deployments, parse_sweep
-from runner.tune import run_search, run_tune, run_tuned
+from runner.load import LOAD_GENERATORS
+from runner.plan import PRESETS, PlanError, PlanOptions, build_plan, parse_deploy_vars
+from runner.policies.sweep import parse_sweep
+from runner.report import build_report, summary_table
+from runner.results import RunStoreError, load_run
+from runner.runs import FAILURES, run_plan
 
 DEFAULT_INVENTORY = "inventory/local.yml"
 
@@ -40,61 +36,14 @@ BENCH_HELP = {
     "timeout": "ab's per-request timeout in seconds (-s; default 30, as ab's own)",
     "instrument": "after each level, a separate sequential pass that asks the app for its "
     "thread hops and CPU per request (default on; --no-instrument skips it)",
+    "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
+    "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
+    "ab runs --requests instead)",
 }
 
 
-def _options(
-    scenario: str,
-    view: str,
-    concurrency: str,
-    requests: str,
-    repeat: int,
-    keepalive: bool,
-    preset: str,
-    timeout: int,
-    instrument: bool = True,
-) -> BenchOptions:
-    """Check every option before any host is touched."""
-    check_view(view)
-    _, levels = build_levels(scenario, concurrency, requests, preset)
-    reps = repeat if repeat else PRESETS[preset or "default"].repeat
-    if reps < 1:
-        raise PlanError(f"--repeat must be at least 1, not {reps}")
-    if timeout < 1:
-        raise PlanError(f"--timeout must be at least 1 second, not {timeout}")
-    return BenchOptions(
-        levels=levels,
-        view=view,
-        repeat=reps,
-        keepalive=keepalive,
-        timeout_s=timeout,
-        command="fab " + shlex.join(sys.argv[1:]),
-        instrument=instrument,
-    )
-
-
-def _store(results: str, resume: str) -> RunStore:
-    """A new run folder, or the one to resume."""
-    if resume:
-        if not (Path(results) / resume).is_dir():
-            raise RunStoreError(
-                f"no run {resume} under {results}/: check the run id (ls {results})"
-            )
-        return RunStore(Path(results), resume)
-    return RunStore(Path(results), new_run_id())
-
-
-def run_bench(inventory: str, store: RunStore, options: BenchOptions) -> None:
-    """Measure what is deployed into `store`; a BenchAbort or RemoteError stops the run."""
-    inv = load_inventory(inventory)
-    Bench(inv, store, options).run()
-
-
-FAILURES = (PlanError, InventoryError, RunStoreError, UnsafeTargetError, RemoteError, BenchAbort)
-
-
 @task(help=BENCH_HELP)
-def bench(
+def bench(  # size: an Invoke task: one parameter per command-line option
     c,
     inventory=DEFAULT_INVENTORY,
     scenario="",
@@ -108,21 +57,30 @@ def bench(
     resume="",
     timeout=30,
     instrument=True,
+    load="ab",
+    duration=0.0,
 ):
-    """Measure the deployed app with ApacheBench from the load-generator host(s)."""
+    """Measure the deployed app from the load-generator host(s) (ApacheBench by default)."""
+    opts = PlanOptions(**_bench_options(locals()))
+    run_dir = _carry_out("fab bench", opts, report=False)
+    print(summary_table([load_run(run_dir)]))
+
+
+def _bench_options(values: dict[str, Any]) -> dict[str, Any]:
+    """The PlanOptions fields among a task's parameters (by name)."""
+    names = set(PlanOptions.__dataclass_fields__)
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
+    """Build the plan and carry it out; every expected failure is one line and exit 1,
+    an interrupt exit 130 (completed samples are kept either way)."""
     try:
-        options = _options(
-            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
-        )
-        inv = load_inventory(inventory)
-        store = _store(results, resume)
-        print(f"run {store.run_id}: results in {store.run_dir}", file=sys.stderr)
-        Bench(inv, store, options).run()
+        return run_plan(build_plan(opts), report=report)
     except FAILURES as exc:
-        raise Exit(f"fab bench: {exc}", code=1) from None
+        raise Exit(f"{name}: {exc}", code=1) from None
     except KeyboardInterrupt:
-        raise Exit("fab bench: interrupted; completed samples are kept", code=130) from None
-    print(summary_table([load_run(store.run_dir)]))
+        raise Exit(f"{name}: interrupted; completed samples are kept", code=130) from None
 
 
 @task(
@@ -152,7 +110,7 @@ def bench(
         "default abw)",
     }
 )
-def compare(
+def compare(  # size: an Invoke task: one parameter per command-line option
     c,
     inventory=DEFAULT_INVENTORY,
     modes="asgi,wsgi",
@@ -177,6 +135,8 @@ def compare(
     search=False,
     tuned=False,
     budget=600,
+    load="ab",
+    duration=0.0,
     stacks=0,
     stack_minutes=60,
     ttl_minutes=180,
@@ -184,117 +144,31 @@ def compare(
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
-    if stacks:
+    try:
+        if search and tuned:
+            raise PlanError("--search and --tuned are separate runs: pass one of them")
+        sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
+        fixed = parse_deploy_vars(serving_preset, deploy_vars)
+        policy = "search" if search else "tuned" if tuned else "levels"
+        values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
+        opts = PlanOptions(**_bench_options(values))
+        plan = build_plan(opts) if stacks else None
+    except PlanError as exc:
+        raise Exit(f"fab compare: {exc}", code=1) from None
+    if plan is not None:
         from runner.tasks_aws import compare_on_stacks
 
-        options = _options(
-            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
-        )
-        sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
-        extra = _deploy_vars(serving_preset, deploy_vars)
         compare_on_stacks(
             int(stacks),
             int(stack_minutes),
             int(ttl_minutes),
             prefix,
             results,
-            lambda inv: run_compare(
-                str(inv), modes, options, results=results, deploy_extra=extra, sweep=sweep
-            ),
+            lambda inv: run_plan(replace(plan, inventory=str(inv))),
         )
         return
-    try:
-        sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
-        extra = _deploy_vars(serving_preset, deploy_vars)
-        if search and tuned:
-            raise PlanError("--search and --tuned are separate runs: pass one of them")
-        if (search or tuned) and budget < 1:
-            raise PlanError(f"--budget must be at least 1 second, not {budget}")
-        if search:
-            if "," in (scenario or "io"):
-                raise PlanError("--search takes one --scenario (default io)")
-            build_levels(scenario or "io", "", "", "")  # checks the scenario's name
-            bounds = [int(v) for v in concurrency.split(",")] if concurrency else [8, 1024]
-            if len(bounds) != 2 or not 1 <= bounds[0] <= bounds[1]:
-                raise PlanError("--search takes --concurrency START,CAP (e.g. 8,1024)")
-            run_dir = run_search(
-                inventory,
-                mode_list_of(modes),
-                scenario or "io",
-                check_view(view),
-                budget,
-                results,
-                extra,
-                start=bounds[0],
-                cap=bounds[1],
-                timeout_s=timeout,
-            )
-            print(f"report: {run_dir / 'report.md'}")
-            return
-        options = _options(
-            scenario, view, concurrency, requests, repeat, keepalive, preset, timeout, instrument
-        )
-        if tuned:
-            run_dir = run_tuned(inventory, mode_list_of(modes), options, budget, results, extra)
-            print(f"report: {run_dir / 'report.md'}")
-            return
-        run_dir = run_compare(
-            inventory,
-            modes,
-            options,
-            results=results,
-            resume=resume,
-            deploy_extra=extra,
-            sweep=sweep,
-        )
-    except (*FAILURES, DeployError) as exc:
-        raise Exit(f"fab compare: {exc}", code=1) from None
-    except KeyboardInterrupt:
-        raise Exit("fab compare: interrupted; completed samples are kept", code=130) from None
+    run_dir = _carry_out("fab compare", opts)
     print(f"report: {run_dir / 'report.md'}")
-
-
-def _deploy_vars(preset: str, extra: str) -> dict[str, object]:
-    out: dict[str, object] = {}
-    if preset:
-        out["serving_preset"] = preset
-    for pair in filter(None, (p.strip() for p in extra.split(","))):
-        if "=" not in pair:
-            raise PlanError(f"--deploy-vars takes k=v pairs separated by commas, not {pair!r}")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = value.strip()
-    return out
-
-
-def run_compare(
-    inventory: str,
-    modes: str,
-    options: BenchOptions,
-    results: str = "results",
-    resume: str = "",
-    deploy_extra: dict[str, object] | None = None,
-    sweep: Sweep | None = None,
-) -> Path:
-    """Deploy and bench each mode (times each serving config of `sweep`) into one run
-    folder; write its report; return the folder."""
-    plan, notes = deployments(mode_list_of(modes), sweep or Sweep(), deploy_extra)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    inv = load_inventory(inventory)
-    store = _store(results, resume)
-    print(f"run {store.run_id}: results in {store.run_dir}", file=sys.stderr)
-    try:
-        for i, (mode, extra) in enumerate(plan, 1):
-            label = " ".join(f"{k}={v}" for k, v in extra.items())
-            print(f"deploying {mode} {label} ({i}/{len(plan)}) ...", file=sys.stderr, flush=True)
-            seconds = ansible_playbook("deploy.yml", inventory, {"mode": mode, **extra})
-            store.note_deploy(mode, seconds)
-            Bench(inv, store, options).run()
-    finally:
-        run = report_run(store)
-        if run is not None:
-            print(summary_table([run]))
-    return store.run_dir
 
 
 @task(
@@ -332,7 +206,7 @@ def report(c, run="", results="results", out=""):
         "deploy_vars": "fixed deploy variables as k=v,k=v (e.g. middleware=minimal)",
     }
 )
-def tune(
+def tune(  # size: an Invoke task: one parameter per command-line option
     c,
     inventory=DEFAULT_INVENTORY,
     modes="asgi,wsgi",
@@ -344,49 +218,23 @@ def tune(
     budget=600,
     results="results",
     deploy_vars="",
+    load="ab",
 ):
     """Find each mode's best serving config (workers, blocking threads, loop, backpressure)
     at zero errors, by a coordinate search within --budget seconds."""
     try:
-        check_view(view)
-        n = requests or max(4 * concurrency, 100)
-        _, levels = build_levels(scenario, str(concurrency), str(n), "")
-        if len(levels) != 1:
-            raise PlanError("fab tune takes one --scenario and one --concurrency")
-        if repeat < 1 or budget < 1:
-            raise PlanError("--repeat and --budget must be at least 1")
-        run_dir = run_tune(
-            inventory,
-            mode_list_of(modes),
-            scenario,
-            concurrency,
-            n,
-            repeat,
-            view,
-            budget,
-            results,
-            _deploy_vars("", deploy_vars),
-        )
-    except (*FAILURES, DeployError) as exc:
+        fixed = parse_deploy_vars("", deploy_vars)
+        n = requests or max(4 * int(concurrency), 100)
+    except (PlanError, ValueError) as exc:
         raise Exit(f"fab tune: {exc}", code=1) from None
-    except KeyboardInterrupt:
-        raise Exit("fab tune: interrupted; completed samples are kept", code=130) from None
+    values = {**locals(), "deploy_vars": fixed, "policy": "tune", "instrument": False}
+    values.update(concurrency=str(concurrency), requests=str(n))
+    run_dir = _carry_out("fab tune", PlanOptions(**_bench_options(values)))
     tuned = load_run(run_dir).metadata.get("tune", {})
     for mode, t in tuned.items():
         spent = " (budget spent before every candidate was tried)" if t.get("exhausted") else ""
         print(f"{mode}: best {t.get('best_label')} at {t.get('best_rps') or 0:.1f} req/s{spent}")
     print(f"report: {run_dir / 'report.md'}")
-
-
-def mode_list_of(modes: str) -> list[str]:
-    """The --modes comma list, each checked."""
-    out = [m.strip() for m in modes.split(",") if m.strip()]
-    if not out:
-        raise PlanError("--modes is empty: pass asgi, wsgi or asgi,wsgi")
-    for mode in out:
-        if mode not in MODES:
-            raise PlanError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
-    return out
 
 
 def _newest_run(root: Path) -> str:

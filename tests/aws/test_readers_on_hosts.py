@@ -1,5 +1,5 @@
 """The metadata and ENA commands run for real over SSH on a namespace host (what
-runner/bench.py runs on every host): they exit 0, and their output parses. A local
+the runner's Session runs on every host): they exit 0, and their output parses. A local
 host has no ENA interface and is never asked for IMDS."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from runner import ena, hostmeta
-from runner.bench import Bench, BenchOptions
 from runner.inventory import load_inventory
+from runner.plan import PlanOptions, build_plan
 from runner.results import RunStore
+from runner.session import Session
 from tests.fixtures.hosts import TerraformStack
 
 
@@ -35,11 +36,11 @@ def test_allowances_on_a_local_host(local_stack: TerraformStack) -> None:
 def test_bench_reads_allowances_only_on_cloud_hosts(
     local_stack: TerraformStack, tmp_path: Path
 ) -> None:
-    """runner/bench.py's reader over its real SSH connections: nothing for local hosts;
-    a host marked bench_cloud: aws is read (a veth here: no counters, never invalid)."""
+    """The Session's reader over its real SSH connections: nothing for local hosts; a
+    host marked bench_cloud: aws is read (a veth here: no counters, never invalid)."""
     inventory = load_inventory(local_stack.inventory_path)
-    options = BenchOptions(levels=[], view="original", repeat=1, keepalive=False, timeout_s=5)
-    bench = Bench(inventory, RunStore(tmp_path, "r1"), options)
+    plan = build_plan(PlanOptions(preset="smoke", inventory=str(local_stack.inventory_path)))
+    bench = Session(plan, inventory, RunStore(tmp_path, "r1"))
     bench.open()
     try:
         assert bench._allowances() == {}

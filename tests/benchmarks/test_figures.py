@@ -94,7 +94,7 @@ def test_cells_group_by_experiment_and_skip_invalid_and_instrumented() -> None:
         _sample("asgi", 12.0, experiment="precision"),
         _sample("asgi", 50.0, experiment="scale"),
         _sample("asgi", 0.0, valid=False, status="invalid", reason="3 failed requests"),
-        _sample("asgi", None, extra={"instrumented": True}),
+        _sample("asgi", None, kind="instrumented"),
     ]
     got = cells(samples)
     assert set(got) == {
@@ -120,7 +120,7 @@ def test_under_load_share_counts_timed_samples_only() -> None:
     samples = [
         _sample("asgi", 1.0),
         _sample("wsgi", 1.0),
-        {"duration_s": 99, "extra": {"instrumented": True}},
+        {"duration_s": 99, "kind": "instrumented"},
     ]
     assert under_load_share(samples, 40.0) == pytest.approx(0.5)
     assert under_load_share(samples, 0) is None

@@ -80,7 +80,7 @@ def samples_of(run_dir: Path) -> list[dict[str, Any]]:
 
 def timed(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The timed samples (not the instrumented pass's records)."""
-    return [s for s in samples if not (s.get("extra") or {}).get("instrumented")]
+    return [s for s in samples if s.get("kind", "timed") == "timed"]
 
 
 def first_sample_stored(results: Path) -> Callable[[], Path | None]:

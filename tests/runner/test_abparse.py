@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from runner.abparse import (
+from runner.load.abparse import (
     AbResult,
-    latency_from_rows,
+    latency_from_times,
     merge_results,
     parse_ab_gnuplot_tsv,
-    parse_ab_percentiles_csv,
     parse_ab_stdout,
+    row_times,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -27,6 +27,10 @@ def ab_output(name: str) -> AbResult:
 
 def rows(name: str):
     return parse_ab_gnuplot_tsv((DATA / f"{name}.tsv").read_text())
+
+
+def times(name: str) -> list[float]:
+    return row_times(rows(name))
 
 
 def test_clean_run_figures():
@@ -134,16 +138,6 @@ def test_garbage_is_an_abort_not_a_crash():
     assert parse_ab_stdout("").aborted
 
 
-def test_percentiles_csv():
-    table = parse_ab_percentiles_csv((DATA / "clean.csv").read_text())
-    assert sorted(table) == [float(p) for p in range(101)]
-    values = [table[float(p)] for p in range(101)]
-    assert values == sorted(values)
-    # the CSV's 100% is the longest request; the printed table rounds to whole ms
-    assert round(table[100.0]) == pytest.approx(ab_output("clean").percentiles[100], abs=1)
-    assert parse_ab_percentiles_csv("") == {}
-
-
 def test_gnuplot_tsv_rows():
     got = rows("clean")
     assert len(got) == 1000
@@ -157,10 +151,10 @@ def test_gnuplot_tsv_rows():
         parse_ab_gnuplot_tsv("a\tb\n1\t2\n")
 
 
-def test_latency_from_rows_matches_ab_own_table():
+def test_latency_from_times_matches_ab_own_table():
     """ab computes its table from the same per-request totals: same rule, same values."""
     res = ab_output("clean")
-    percentiles, total = latency_from_rows(rows("clean"))
+    percentiles, total = latency_from_times(times("clean"))
     assert percentiles == res.percentiles
     assert total["max"] == res.total_ms["max"]
     assert total["mean"] == pytest.approx(res.total_ms["mean"], abs=1)
@@ -168,7 +162,7 @@ def test_latency_from_rows_matches_ab_own_table():
 
 def test_merge_two_load_generators_from_real_runs():
     a, b = ab_output("merge_a"), ab_output("merge_b")
-    merged = merge_results([a, b], [rows("merge_a"), rows("merge_b")])
+    merged = merge_results([a, b], [times("merge_a"), times("merge_b")])
     assert merged.hosts == 2
     assert merged.complete_requests == 600
     assert merged.concurrency == 6
@@ -181,12 +175,13 @@ def test_merge_two_load_generators_from_real_runs():
     assert not merged.aborted
 
 
-def test_merge_without_rows_approximates_and_says_so():
+def test_merge_without_every_hosts_rows_has_no_latency():
+    """Averaged percentiles are not percentiles: without one host's rows, none."""
     a, b = ab_output("merge_a"), ab_output("merge_b")
-    merged = merge_results([a, b], [rows("merge_a"), []])
+    merged = merge_results([a, b], [times("merge_a"), []])
     assert not merged.latency_exact
-    assert merged.percentiles[100] == max(a.percentiles[100], b.percentiles[100])
-    assert merged.latency is not None
+    assert merged.latency is None and not merged.percentiles
+    assert merged.complete_requests == 600  # the counts and the rate still merge
 
 
 def test_merge_carries_aborts_and_failures():
@@ -203,7 +198,7 @@ def test_merge_carries_aborts_and_failures():
 
 def test_merge_of_one_host_is_that_host():
     res = ab_output("clean")
-    merged = merge_results([res], [rows("clean")])
+    merged = merge_results([res], [times("clean")])
     assert merged.latency == res.latency
     assert merged.requests_per_second == res.requests_per_second
     with pytest.raises(ValueError):

@@ -3,22 +3,19 @@ the probe's own start-up."""
 
 import pytest
 
-from runner.bench import _ab_cpu_pct, _cpu_delta
+from runner.judge import cpu_delta as _cpu_delta
+from runner.load.execute import tool_cpu_s
 
 
-def test_ab_share_of_a_cpu_comes_from_the_shells_children_times():
+def test_tool_cpu_comes_from_the_shells_children_times():
     times = "0m0.010s 0m0.004s\n0m1.500s 0m0.300s\n"
-    assert _ab_cpu_pct(times, 2.0) == pytest.approx(90.0)
-    assert _ab_cpu_pct("0m0.000s 0m0.000s\n1m0.000s 0m0.000s\n", 120.0) == pytest.approx(50.0)
+    assert tool_cpu_s(times) == pytest.approx(1.8)
+    assert tool_cpu_s("0m0.000s 0m0.000s\n1m0.000s 0m0.000s\n") == pytest.approx(60.0)
 
 
 @pytest.mark.parametrize("times", ["", "garbage", "0m0s 0m0s\nxmys 0m0s\n"])
-def test_unreadable_times_give_no_share(times):
-    assert _ab_cpu_pct(times, 1.0) is None
-
-
-def test_no_share_without_ab_duration():
-    assert _ab_cpu_pct("0m0s 0m0s\n0m1.0s 0m0s\n", None) is None
+def test_unreadable_times_give_no_cpu(times):
+    assert tool_cpu_s(times) is None
 
 
 def test_host_delta_leaves_out_the_probes_own_cpu():

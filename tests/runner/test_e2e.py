@@ -43,8 +43,8 @@ def test_compare_measures_both_modes_on_the_original_routes(compared):
     data = json.loads((run_dir / "results.json").read_text())
     assert data["schema"] == 1
     # The instrumented pass (issue 9) adds one counting record per mode and level.
-    counted = [s for s in data["samples"] if s["extra"].get("instrumented")]
-    samples = [s for s in data["samples"] if not s["extra"].get("instrumented")]
+    counted = [s for s in data["samples"] if s["kind"] == "instrumented"]
+    samples = [s for s in data["samples"] if s["kind"] == "timed"]
     assert len(counted) == 2 * 3
     assert all(s["hops_per_request"] is not None and s["rps"] is None for s in counted)
     assert {s["mode"] for s in samples} == {"asgi", "wsgi"}
@@ -121,3 +121,39 @@ def test_resume_measures_only_what_is_missing(compared):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (run_dir / "samples.jsonl").read_text().splitlines() == before
+
+
+def test_wrk_is_a_second_load_generator(compared):
+    """`fab bench --load wrk` on what compare left deployed (wsgi): wrk over SSH, its
+    histogram's percentiles, its raw files pulled back, the length check on."""
+    stack, results, _, _ = compared
+    proc = fab(
+        "bench",
+        "--inventory",
+        str(stack.inventory_path),
+        "--load",
+        "wrk",
+        "--duration",
+        "1",
+        "--scenario",
+        "plain",
+        "--concurrency",
+        "4",
+        "--repeat",
+        "1",
+        "--no-instrument",
+        "--results",
+        str(results / "wrk"),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_dir,) = [p for p in (results / "wrk").iterdir() if p.is_dir()]
+    data = json.loads((run_dir / "results.json").read_text())
+    assert data["schema"] == 2
+    (s,) = data["samples"]
+    assert s["kind"] == "timed" and s["load"] == "wrk" and s["latency_source"] == "histogram"
+    assert s["status"] == "ok", s["reason"]
+    assert s["completed"] > 0 and s["rps"] > 0 and s["failed"] == 0
+    lat = s["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p99"] <= lat["p99_9"] <= lat["max"]
+    assert any(raw.endswith("wrk.stdout") for raw in s["raw_files"])
+    assert data["metadata"]["versions"]["wrk"].startswith("wrk")

@@ -96,3 +96,24 @@ def test_fab_lists_its_tasks_and_documents_every_bench_option():
         "--resume",
     ):
         assert option in manual.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--search", "--concurrency", "8,x"], "whole numbers separated by commas"),
+        (["--search", "--concurrency", "64,8"], "START,CAP"),
+        (["--search", "--tuned"], "separate runs"),
+        (["--load", "siege"], "unknown load generator 'siege'"),
+        (["--duration", "2"], "ab runs a request count, not a duration"),
+        (["--modes", "cgi"], "unknown mode 'cgi'"),
+    ],
+)
+def test_compare_refuses_bad_input_before_any_host(tmp_path, inventories, args, message):
+    results = tmp_path / "results"
+    proc = fab("compare", "--inventory", str(inventories["down"]), "--results", str(results), *args)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert lines == [lines[-1]] and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[-1].startswith("fab compare: ") and message in lines[-1]
+    assert not results.exists() or not any(results.iterdir())

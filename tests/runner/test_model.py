@@ -37,7 +37,8 @@ def test_round_trip_through_json():
         "reason",
     ):
         assert key in d
-    assert set(d["latency_ms"]) == {"mean", "p50", "p90", "p99", "max"}
+    assert set(d["latency_ms"]) == {"mean", "p50", "p90", "p99", "p99_9", "max"}
+    assert d["kind"] == "timed" and d["load"] == "ab" and d["latency_source"] == "raw"
 
 
 def test_unknown_keys_are_kept_in_extra():
@@ -91,7 +92,7 @@ def test_canonical_serving_nested():
 
 def test_instrumented_pass_never_shares_a_timed_identity():
     timed = make_sample()
-    counted = make_sample(extra={"instrumented": True}, hops_per_request=15.0)
+    counted = make_sample(kind="instrumented", hops_per_request=15.0)
     assert counted.identity() != timed.identity()
     args = {
         k: getattr(timed, k)

@@ -50,3 +50,28 @@ def test_bad_view_and_wrapped_view_outside_users():
         check_view("fast")
     with pytest.raises(PlanError, match="only for scenario users"):
         route("io", "async-wrapped", "asgi")
+
+
+def test_the_command_line_is_recorded_as_typed():
+    from runner.plan import command_line
+
+    fab = ["/work/.venv/bin/fab", "bench", "--preset", "smoke"]
+    assert command_line(fab, {}) == "fab bench --preset smoke"
+    job = ["/repo/runner/mainjob.py", "--preset", "smoke"]
+    assert command_line(job, {"MAKELEVEL": "1"}) == "make bench ARGS='--preset smoke'"
+    assert command_line(job[:1], {"MAKELEVEL": "1"}) == "make bench"
+    assert command_line(job, {}) == "python -m runner.mainjob --preset smoke"
+
+
+def test_a_plan_is_checked_before_any_host():
+    from runner.plan import PlanOptions, build_plan
+
+    with pytest.raises(PlanError, match="whole numbers"):
+        build_plan(PlanOptions(policy="search", concurrency="8,x"))
+    with pytest.raises(PlanError, match="unknown load generator 'siege'"):
+        build_plan(PlanOptions(load="siege"))
+    with pytest.raises(PlanError, match="duration"):
+        build_plan(PlanOptions(load="ab", duration=2))
+    plan = build_plan(PlanOptions(load="wrk", preset="smoke"))
+    assert all(lv.duration_s == 5.0 for lv in plan.levels)
+    assert build_plan(PlanOptions(command="x")).command == "x"

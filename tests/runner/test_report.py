@@ -101,7 +101,7 @@ def run(tmp_path):
                 hops_per_request=hops,
                 cpu_ms_per_request=cpu,
                 serving=serving(mode),
-                extra={"instrumented": True},
+                kind="instrumented",
             )
         )
     store.update_metadata(
@@ -140,7 +140,7 @@ def verdict_row(report: str, scenario: str, c: int) -> str:
 
 
 def test_cells_and_pairs(run):
-    cells = build_cells([s for s in run.samples if not s.extra.get("instrumented")])
+    cells = build_cells([s for s in run.samples if s.kind == "timed"])
     assert {(c.scenario, c.concurrency, c.mode) for c in cells} >= {("users", 5, "asgi")}
     users5 = next(c for c in cells if (c.scenario, c.concurrency, c.mode) == ("users", 5, "asgi"))
     assert len(users5.samples) == 4 and len(users5.valid) == 3
@@ -205,7 +205,7 @@ def test_original_section(run, tmp_path):
 
 
 def test_no_why_section_without_instrumented_figures(run, tmp_path):
-    run.samples = [s for s in run.samples if not s.extra.get("instrumented")]
+    run.samples = [s for s in run.samples if s.kind == "timed"]
     assert "## Why" not in build_report([run], tmp_path).read_text()
 
 

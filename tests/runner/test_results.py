@@ -61,7 +61,7 @@ def test_append_writes_jsonl_and_results(tmp_path):
     lines = (store.run_dir / "samples.jsonl").read_text().splitlines()
     assert [json.loads(ln)["repeat"] for ln in lines] == [1, 2]
     doc = read_results(store.run_dir)
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     assert doc["metadata"]["commit"] == "abc" and doc["metadata"]["run_id"] == "r1"
     assert [s["status"] for s in doc["samples"]] == ["ok", "invalid"]
     assert [s["valid"] for s in doc["samples"]] == [True, False]
@@ -85,7 +85,6 @@ def test_load_and_resume_identities(tmp_path):
     assert failed.identity() not in again.completed_identities()
     data = load_run(store.run_dir)
     assert data.run_id == "r1" and data.samples == [*kept, failed]
-    assert RunStore.load(store.run_dir).samples == data.samples
 
 
 def test_metadata_per_mode_and_deploys(tmp_path):

@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats as sps
 
-from runner import stats
+from runner.report import stats
 
 
 def test_mean_stdev_cv():
@@ -96,4 +96,7 @@ def test_min_effect_is_a_parameter():
 def test_verdict_to_dict_is_plain_json():
     import json
 
-    json.dumps(stats.compare([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]).to_dict())
+    verdict = stats.compare([1.0, 2.0, 3.0], [2.0, 3.0, 4.0])
+    data = verdict.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["verdict"] == verdict.verdict

@@ -42,7 +42,7 @@ def test_tune_stops_when_its_budget_is_spent(deployer, local_stack, tmp_path):
     assert tune["exhausted"] is True
     assert [t["label"] for t in tune["tried"]] == ["default"]
     assert tune["best"] == {} and tune["best_rps"] > 0
-    timed = [s for s in doc["samples"] if not s["extra"].get("instrumented")]
+    timed = [s for s in doc["samples"] if s["kind"] == "timed"]
     assert len(timed) == 1 and timed[0]["concurrency"] == 4 and timed[0]["mode"] == "wsgi"
     report = (run_dir / "report.md").read_text()
     assert "## Tuning" in report and "budget of" in report

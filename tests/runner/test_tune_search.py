@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runner.plan import PlanError
-from runner.search import (
+from runner.policies.search import (
     Tried,
     best_concurrency,
     config_key,
@@ -14,8 +14,8 @@ from runner.search import (
     doubling,
     refine,
 )
-from runner.sweep import Sweep, deployments, parse_sweep
-from runner.tune import tune_dims
+from runner.policies.sweep import Sweep, deployments, parse_sweep
+from runner.policies.tune import tune_dims
 
 pytestmark = pytest.mark.timeout(30)
 

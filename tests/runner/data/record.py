@@ -4,7 +4,7 @@
 Run from the repository root: `python3 tests/runner/data/record.py`. It starts a small
 stdlib HTTP server on 127.0.0.1 (only loopback, bounded request counts) and runs `ab`
 against it in every situation the runner must understand, saving for each case NAME:
-NAME.stdout, NAME.stderr, NAME.rc and, when ab wrote them, NAME.csv (-e) and NAME.tsv (-g).
+NAME.stdout, NAME.stderr, NAME.rc and, when ab wrote it, NAME.tsv (-g).
 """
 
 from __future__ import annotations
@@ -82,24 +82,23 @@ def free_port() -> int:
 
 
 def record(name: str, args: list[str], url: str, prefix: tuple[str, ...] = ()) -> None:
-    """Run ab with -e/-g into HERE/NAME.* and keep what it wrote."""
-    csv, tsv = HERE / f"{name}.csv", HERE / f"{name}.tsv"
-    for f in (csv, tsv):
-        f.unlink(missing_ok=True)
-    argv = [*prefix, "ab", "-r", *args, "-e", str(csv), "-g", str(tsv), url]
+    """Run ab with -g into HERE/NAME.* and keep what it wrote."""
+    tsv = HERE / f"{name}.tsv"
+    tsv.unlink(missing_ok=True)
+    argv = [*prefix, "ab", "-r", *args, "-g", str(tsv), url]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     (HERE / f"{name}.stdout").write_text(proc.stdout)
     (HERE / f"{name}.stderr").write_text(proc.stderr)
     (HERE / f"{name}.rc").write_text(f"{proc.returncode}\n")
-    print(f"{name}: rc={proc.returncode} csv={csv.exists()} tsv={tsv.exists()}")
+    print(f"{name}: rc={proc.returncode} tsv={tsv.exists()}")
 
 
 def record_parallel(names: list[str], args: list[str], url: str) -> None:
     """Several ab at once against one URL: what N load-generator hosts produce."""
     procs = []
     for name in names:
-        csv, tsv = HERE / f"{name}.csv", HERE / f"{name}.tsv"
-        argv = ["ab", "-r", *args, "-e", str(csv), "-g", str(tsv), url]
+        tsv = HERE / f"{name}.tsv"
+        argv = ["ab", "-r", *args, "-g", str(tsv), url]
         procs.append((name, subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
     for name, proc in procs:
         out, err = proc.communicate(timeout=60)

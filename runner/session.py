@@ -1,0 +1,478 @@
+"""The Session: a Plan carried out against the hosts of an inventory, stage by stage.
+
+    deploy   the target's playbook for one (mode, serving config)    `deploy`
+    verify   TechEmpower-style: health, mode, every measured page    `verify`
+    measure  per level: primer, warm-up, R timed repetitions, the    `measure`
+             instrumented pass; every record stored the moment it exists
+    report   report.md from everything stored, in `finally`          `report`
+
+`run(policy)` loops: the policy proposes the next step (mode, serving config, levels),
+the Session deploys it (when it differs from what is deployed), verifies and measures,
+and hands the samples back to the policy. `fab bench`, `fab compare`, `fab tune`,
+`make bench` and the self-benchmark are thin adapters over a Plan and a Session.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from runner import ena, hostmeta, instrument
+from runner.console import Progress, say
+from runner.deploy import ansible_playbook
+from runner.inventory import Inventory
+from runner.judge import CpuAround, judge
+from runner.load import LoadGenerator, LoadSpec, get_load_generator
+from runner.load.execute import parse_all, pull, run_on_hosts
+from runner.model import Sample
+from runner.plan import Level, Plan, check_hosts
+from runner.policies.base import Policy
+from runner.remote import LocalWriteError, Remote, RemoteError, connect
+from runner.results import RunData, RunStore, write_error
+from runner.targets import Deployed, Endpoint, Target, TargetError, get_target
+
+WARMUP_S = 1.0  # a time-based tool's primer and warm-up
+
+
+class BenchAbort(Exception):
+    """The run cannot go on (the app failed its health check, a host vanished)."""
+
+
+def git_commit() -> str:
+    """The controller's commit (with -dirty when the tree has changes)."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class Session:
+    """One run folder filled by carrying out a Plan on one inventory's hosts."""
+
+    def __init__(self, plan: Plan, inventory: Inventory, store: RunStore) -> None:
+        self.plan = plan
+        self.inventory = inventory
+        self.store = store
+        self.target: Target = get_target(plan.target)
+        self.load: LoadGenerator = get_load_generator(plan.load)
+        self.commit = git_commit()
+        self.app: Remote | None = None
+        self.loadgens: list[Remote] = []
+        self.deployed_as: tuple[str, str] | None = None  # (mode, config) deployed last
+        self._oom_base: int | None = None  # OOM kills in the app host's cgroup at the start
+        self._oom_last: int | None = None  # ... when the last sample was taken
+        self._said_uninstrumented = False
+
+    # -- the whole run ----------------------------------------------------------------
+    def run(self, policy: Policy, report: bool = True) -> Path:
+        """Steps from `policy` until it has none; the report is written in `finally`
+        (unless `report` is False: `fab bench` prints its table only)."""
+        try:
+            while (step := policy.propose()) is not None:
+                if step.mode is not None:
+                    self.deploy(step.mode, step.config, step.label)
+                samples = self.bench(step.plan or self.plan)
+                policy.observe(step, samples)
+                if meta := policy.metadata():
+                    self.store.set_metadata(meta)
+        finally:
+            if report:
+                self.report()
+        return self.store.run_dir
+
+    # -- stage: deploy ----------------------------------------------------------------
+    def deploy(self, mode: str, config: dict[str, object], label: str = "") -> float:
+        """Deploy the target in `mode` with `config` (unless exactly that is deployed by
+        this session already); return the playbook's seconds."""
+        from runner.policies.search import config_key
+
+        key = (mode, config_key(dict(config)))
+        if key == self.deployed_as:
+            return 0.0
+        words = [mode, *(f"{k}={v}" for k, v in config.items()), label, "..."]
+        say("deploying " + " ".join(w for w in words if w))
+        self.deployed_as = None
+        variables = self.target.deploy_vars(mode, dict(config))
+        seconds = ansible_playbook(self.target.playbook, self.inventory.path, variables)
+        self.store.note_deploy(mode, seconds)
+        self.deployed_as = key
+        return seconds
+
+    # -- connections ------------------------------------------------------------------
+    def open(self) -> None:
+        """Connect to every host (each after the network-safety check); the load tool
+        must be installed on every load generator."""
+        self.app = connect(self.inventory.app)
+        self.loadgens = [connect(h) for h in self.inventory.loadgens]
+        for lg in self.loadgens:
+            lg.run(f"command -v {self.load.binary}", timeout=15)
+
+    def close(self) -> None:
+        """Close every connection."""
+        for remote in [self.app, *self.loadgens]:
+            if remote is not None:
+                remote.close()
+
+    # -- stage: verify ----------------------------------------------------------------
+    def _get(self, path: str) -> dict[str, Any]:
+        return self.loadgens[0].probe("http", self.inventory.app_url(path), timeout=60)
+
+    def verify(self, plan: Plan) -> tuple[Deployed, dict[str, Endpoint]]:
+        """Refuse a wrong or broken target: health, mode, then every measured page must
+        answer as the target expects; return what runs and each scenario's endpoint."""
+        try:
+            deployed = self.target.check_health(self._get(self.target.health_path))
+            routes = set(deployed.health.get("routes") or [])
+            endpoints = {
+                lv.scenario: self.target.endpoint(lv.scenario, plan.view, deployed.mode)
+                for lv in plan.levels
+            }
+            for ep in sorted(set(endpoints.values()), key=lambda e: e.path):
+                deployed.lengths[ep.path] = self.target.check_page(ep, self._get(ep.path), routes)
+        except TargetError as exc:
+            raise BenchAbort(str(exc)) from None
+        return deployed, endpoints
+
+    # -- stage: measure ---------------------------------------------------------------
+    def bench(self, plan: Plan) -> list[Sample]:
+        """Verify what is deployed, then measure every level of `plan`; return the
+        samples stored this time (a resumed run skips what it has)."""
+        check_hosts(plan, len(self.inventory.loadgens))
+        self.open()
+        try:
+            deployed, endpoints = self.verify(plan)
+            self._oom_base = self._oom_last = self._memory().get("oom_kill")
+            self._record_metadata(deployed)
+            done = self.store.completed_identities()
+            progress = Progress(sum(lv.requests * plan.repeat for lv in plan.levels))
+            stored: list[Sample] = []
+            for level in plan.levels:
+                stored += self.measure(
+                    plan, deployed, level, endpoints[level.scenario], done, progress
+                )
+            progress.show("done")
+            return stored
+        finally:
+            self.close()
+
+    def measure(
+        self,
+        plan: Plan,
+        deployed: Deployed,
+        level: Level,
+        endpoint: Endpoint,
+        done: set[str],
+        progress: Progress,
+    ) -> list[Sample]:
+        """One level: primer and warm-up, the repetitions it is missing, then the
+        instrumented pass; each record stored at once. A failed repetition stops the run."""
+        path = endpoint.path
+        todo = [
+            r
+            for r in range(1, plan.repeat + 1)
+            if self.identity(plan, deployed, level, r) not in done
+        ]
+        progress.advance(level.requests * (plan.repeat - len(todo)))
+        stored: list[Sample] = []
+        if todo:
+            self._prime(plan, deployed, level, path, progress, todo[0])
+        for r in todo:
+            progress.show(
+                f"{deployed.mode} {level.scenario} {path} c={level.concurrency} "
+                f"n={level.requests} rep {r}/{plan.repeat}"
+            )
+            sample = self.repetition(plan, deployed, level, path, r)
+            self.store.append(sample)
+            stored.append(sample)
+            progress.advance(level.requests)
+            if sample.status == "failed":
+                self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
+            if sample.status == "aborted" or sample.failed:
+                self._recheck(deployed)  # a crashed app stops the run now
+        stored += self._count(plan, deployed, level, path, done, progress)
+        if todo:
+            self._recheck(deployed)
+        return stored
+
+    def spec(self, plan: Plan, level: Level, path: str, deployed: Deployed) -> LoadSpec:
+        """The level as a load for the tool (the length check from verification)."""
+        return LoadSpec(
+            urls=(self.inventory.app_url(path),),
+            concurrency=level.concurrency,
+            requests=level.requests,
+            duration_s=level.duration_s,
+            rate=level.rate,
+            keepalive=plan.keepalive,
+            expected_length=deployed.lengths.get(path),
+            timeout_s=plan.timeout_s,
+            host=self.inventory.app.private_address,
+        )
+
+    def repetition(
+        self, plan: Plan, deployed: Deployed, level: Level, path: str, repeat: int
+    ) -> Sample:
+        """One repetition: the load on all load generators, CPU around it, files pulled
+        back, the result judged."""
+        key = f"{deployed.mode}-{level.scenario}-{path.strip('/').replace('/', '_')}"
+        where = f"{self.store.run_id}/{key}-c{level.concurrency}-n{level.requests}-rep{repeat}"
+        base = self.sample_base(plan, deployed, level, path, repeat)
+        base["started_at"] = datetime.now(UTC).isoformat()
+        spec = self.spec(plan, level, path, deployed)
+        stage = "load"
+        try:
+            net_before = self._allowances()
+            app_before, lg_before = self._cpu()
+            started = time.monotonic()
+            runs = run_on_hosts(self.load, self.loadgens, spec, where)
+            wall = time.monotonic() - started
+            app_after, lg_after = self._cpu()
+            net_after = self._allowances()
+            mem_after = self._memory()
+            granian = self.app.probe("procs", "granian") if self.app else {}
+            stage = "pullback"
+            local = self.store.run_dir / "raw" / where.split("/", 1)[1]
+            files = pull(self.loadgens, runs, local, self.store.run_dir)
+        except LocalWriteError as exc:
+            raise write_error(Path(exc.filename or self.store.run_dir), exc) from None
+        except RemoteError as exc:
+            return Sample(
+                **base,
+                status="failed",
+                reason=f"{stage} failed: {exc}",
+                stage=stage,
+                error=str(exc),
+                finished_at=datetime.now(UTC).isoformat(),
+            )
+        result = parse_all(self.load, runs)
+        result.raw_files = files
+        cpu = CpuAround(wall, app_before, app_after, lg_before, lg_after)
+        sample = judge(base, result, deployed.lengths.get(path), cpu)
+        sample.server_rss_mib = granian.get("rss_mib")
+        ena.note(sample, net_before, net_after)
+        # Kills since the last sample count: one during the warm-up hurts this one too.
+        note_oom(sample, {"oom_kill": self._oom_last}, mem_after)
+        self._oom_last = mem_after.get("oom_kill")
+        return sample
+
+    def _prime(
+        self,
+        plan: Plan,
+        deployed: Deployed,
+        level: Level,
+        path: str,
+        progress: Progress,
+        first: int,
+    ) -> None:
+        """A short primer at concurrency 1 from the first load generator, then a warm-up
+        at the level itself (neither stored); a failure is stored and stops the run."""
+        progress.show(f"{deployed.mode} {level.scenario} {path} primer + warm-up")
+        spec = self.spec(plan, level, path, deployed)
+        short = min(spec.duration_s, WARMUP_S) if spec.duration_s else None  # time-based
+        primer = replace(spec, concurrency=1, requests=max(plan.primer_requests, 1))
+        try:
+            primer = replace(primer, duration_s=short)
+            run_on_hosts(self.load, self.loadgens[:1], primer, f"{self.store.run_id}/primer")
+            if plan.warmup:
+                n = max(level.concurrency * 2, len(self.loadgens))
+                warm = replace(spec, requests=n, duration_s=short)
+                run_on_hosts(self.load, self.loadgens, warm, f"{self.store.run_id}/warmup")
+        except RemoteError as exc:
+            failed = Sample(
+                **self.sample_base(plan, deployed, level, path, first),
+                status="failed",
+                reason=f"warm-up failed: {exc}",
+                stage="warm-up",
+                error=str(exc),
+                finished_at=datetime.now(UTC).isoformat(),
+            )
+            self.store.append(failed)
+            self._stopped(f"{failed.reason}; completed samples are in {self.store.run_dir}")
+
+    def _count(
+        self,
+        plan: Plan,
+        deployed: Deployed,
+        level: Level,
+        path: str,
+        done: set[str],
+        progress: Progress,
+    ) -> list[Sample]:
+        """The level's instrumented pass, stored at once; nothing when the plan skips it,
+        when the app runs without BENCH_INSTRUMENT (said once), or when a resume has it."""
+        if not plan.instrument:
+            return []
+        if not deployed.health.get("instrument"):
+            if not self._said_uninstrumented:
+                say(
+                    "note: the app runs without BENCH_INSTRUMENT: no instrumented pass "
+                    "(redeploy with -e instrument=true, the deploy's default)"
+                )
+                self._said_uninstrumented = True
+            return []
+        base = self.sample_base(plan, deployed, level, path, 0)
+        args = self._identity_args(plan, deployed, level, 0)
+        if Sample.identity_of(**args, instrumented=True, load=self.load.name) in done:
+            return []
+        progress.show(f"{deployed.mode} {level.scenario} {path} instrumented pass ({plan.view})")
+        assert self.app is not None
+        sample = instrument.instrumented_pass(
+            self.app,
+            self.loadgens[0],
+            self.inventory.app_url(path),
+            {**base, "loadgen_hosts": [self.loadgens[0].host.name]},
+            deployed.lengths.get(path),
+            plan.instrument_requests,
+        )
+        self.store.append(sample)
+        return [sample]
+
+    # -- identities -------------------------------------------------------------------
+    def _identity_args(
+        self, plan: Plan, deployed: Deployed, level: Level, repeat: int
+    ) -> dict[str, Any]:
+        return {
+            "mode": deployed.mode,
+            "view": plan.view,
+            "scenario": level.scenario,
+            "concurrency": level.concurrency,
+            "requests": level.requests,
+            "repeat": repeat,
+            "keepalive": plan.keepalive,
+            "serving": deployed.serving,
+            "commit": self.commit,
+        }
+
+    def identity(self, plan: Plan, deployed: Deployed, level: Level, repeat: int) -> str:
+        """The resume key of a timed repetition (runner.model.Sample.identity_of)."""
+        return Sample.identity_of(
+            **self._identity_args(plan, deployed, level, repeat), load=self.load.name
+        )
+
+    def sample_base(
+        self, plan: Plan, deployed: Deployed, level: Level, path: str, repeat: int
+    ) -> dict[str, Any]:
+        """What every record of this level and repetition carries: identity and where."""
+        return {
+            **self._identity_args(plan, deployed, level, repeat),
+            "run_id": self.store.run_id,
+            "path": path,
+            "loadgen_hosts": [lg.host.name for lg in self.loadgens],
+            "load": self.load.name,
+        }
+
+    # -- health and memory ------------------------------------------------------------
+    def _cpu(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        assert self.app is not None
+        return self.app.probe("cpu"), [lg.probe("cpu") for lg in self.loadgens]
+
+    def _allowances(self) -> dict[str, ena.Allowances]:
+        """The EC2 hosts' network allowance counters (none for local hosts)."""
+        return {
+            r.host.name: ena.parse_reading(r.run(ena.COMMAND, timeout=20).stdout)
+            for r in [self.app, *self.loadgens]
+            if r is not None and r.host.cloud == "aws"
+        }
+
+    def _memory(self) -> dict[str, Any]:
+        """The app host's memory cgroup (limit, peak, failcnt, OOM kills)."""
+        assert self.app is not None
+        return self.app.probe("memory")
+
+    def _oom_note(self) -> str:
+        """'; app host ran out of memory: ...' when the app host's cgroup saw OOM kills
+        since the run started, else ''. Never raises: it only explains another error."""
+        try:
+            mem = self._memory()
+        except (RemoteError, ValueError):
+            return ""
+        kills = (mem.get("oom_kill") or 0) - (self._oom_base or 0)
+        return f"; {oom_text(kills, mem)}" if kills > 0 else ""
+
+    def _recheck(self, deployed: Deployed) -> None:
+        """Between levels (and after a repetition with errors) the app must still be
+        healthy and in the same mode; if not, the run stops and says why."""
+        try:
+            health = self._get(self.target.health_path)
+        except RemoteError as exc:
+            self._stopped(f"health re-check failed: {exc}")
+        body = health.get("json") or {}
+        if health.get("status") != 200 or body.get("mode") != deployed.mode:
+            self._stopped(
+                f"health re-check failed ({health.get('error') or health.get('status')}): "
+                f"the app stopped answering{self._oom_note()}; completed samples are in "
+                f"{self.store.run_dir}; redeploy, then fab bench --resume {self.store.run_id}"
+            )
+
+    def _stopped(self, reason: str) -> NoReturn:
+        """Record in the run's metadata why it stopped, then stop it."""
+        self.store.set_metadata(
+            {"stopped": {"reason": reason, "at": datetime.now(UTC).isoformat()}}
+        )
+        raise BenchAbort(reason)
+
+    def _record_metadata(self, deployed: Deployed) -> None:
+        assert self.app is not None
+        hosts = {}
+        for remote in [self.app, *self.loadgens]:
+            specs = remote.probe("specs")
+            specs.update(remote.host.describe())
+            found = remote.run(hostmeta.command(remote.host.cloud), timeout=30, warn=True)
+            specs["machine"] = hostmeta.parse(found.stdout)
+            hosts[remote.host.name] = specs
+        version = self.loadgens[0].run(self.load.version_command(), timeout=15).stdout.strip()
+        meta = {
+            "run_id": self.store.run_id,
+            "started_at": datetime.now(UTC).isoformat(),
+            "commit": self.commit,
+            "commands": [self.plan.command],
+            "inventory": self.inventory.path,
+            "hosts": hosts,
+            "machine_class": self.inventory.app.machine_class,
+            "versions": {**(deployed.health.get("versions") or {}), self.load.name: version},
+            "target": self.target.name,
+            "load": self.load.name,
+            "app": {
+                k: deployed.health.get(k) for k in ("debug", "database", "middleware", "upstream")
+            },
+        }
+        self.store.update_metadata(deployed.mode, meta)
+
+    # -- stage: report ----------------------------------------------------------------
+    def report(self) -> RunData | None:
+        """report.md for everything stored so far (nothing when nothing was stored)."""
+        from runner.report import report_run
+
+        return report_run(self.store)
+
+
+def oom_text(kills: int, mem: dict[str, Any]) -> str:
+    """What the app host's memory cgroup says about OOM kills, in one phrase."""
+    return (
+        f"app host ran out of memory: {kills} OOM kill{'s' if kills != 1 else ''} in its "
+        f"cgroup (limit {mem.get('limit_mib')} MiB, peak {mem.get('max_usage_mib')} MiB, "
+        f"limit hit {mem.get('failcnt')} times)"
+    )
+
+
+def note_oom(sample: Sample, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Record the app host's memory around a repetition; OOM kills make it invalid, and
+    the reason says so first (a killed worker otherwise looks like a mystery timeout)."""
+    sample.extra["app_memory"] = after
+    kills = (after.get("oom_kill") or 0) - (before.get("oom_kill") or 0)
+    if kills <= 0:
+        return
+    sample.reason = "; ".join(filter(None, [oom_text(kills, after), sample.reason]))
+    if sample.status == "ok":
+        sample.status = "invalid"
+    sample.valid = False
