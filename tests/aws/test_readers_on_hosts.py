@@ -4,6 +4,7 @@ host has no ENA interface and is never asked for IMDS."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from runner.inventory import load_inventory
 from runner.plan import PlanOptions, build_plan
 from runner.results import RunStore
 from runner.session import Session
+from runner.targets.base import Deployed
 from tests.fixtures.hosts import TerraformStack
 
 
@@ -43,6 +45,11 @@ def test_bench_reads_allowances_only_on_cloud_hosts(
     bench = Session(plan, inventory, RunStore(tmp_path, "r1"))
     bench.open()
     try:
+        bench._record_metadata(Deployed("asgi", {}, {"versions": {}}))
+        meta = json.loads((tmp_path / "r1" / "results.json").read_text())["metadata"]
+        machine = meta["hosts"][inventory.app.name]["machine"]
+        assert set(machine) == {"cpu_model", "microcode", "clocksource", "kernel"}
+        assert machine["clocksource"] and machine["kernel"]
         assert bench._allowances() == {}
         assert bench.app is not None
         bench.app.host = replace(bench.app.host, cloud="aws")
