@@ -37,7 +37,6 @@ from benchmarks.figures import (
     table,
     under_load_share,
 )
-from benchmarks.stack import ROOT, Stack, StackError
 from runner import mainjob
 from runner.deploy import DeployError, ansible_playbook
 from runner.inventory import Inventory, InventoryError, load_inventory
@@ -47,6 +46,7 @@ from runner.plan import Level, Plan, PlanError, route
 from runner.remote import RemoteError, connect
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
 from runner.session import BenchAbort, Session, git_commit
+from runner.stack import ROOT, Stack, StackError
 
 ITEMS = ("limit", "headroom", "accuracy", "precision", "scale", "switch", "cost")
 MODES = ("asgi", "wsgi")
@@ -305,7 +305,10 @@ def measure_stack(args: argparse.Namespace, sizes: Sizes, out: dict[str, Any]) -
                     print(f"selfbench: {mode} {item} failed: {exc}", file=sys.stderr)
         figures["deploys"] = deploys
     finally:
-        out["metadata"]["stacks"].setdefault(args.prefix, {})["destroy_s"] = round(stack.down(), 1)
+        down_started = time.monotonic()
+        stack.down()
+        destroy_s = round(time.monotonic() - down_started, 1)
+        out["metadata"]["stacks"].setdefault(args.prefix, {})["destroy_s"] = destroy_s
         if measurer is not None:
             figures.update(measurer.figures)
             out["cells"] = cells(measurer.samples)

@@ -86,10 +86,19 @@ class Session:
                 policy.observe(step, samples)
                 if meta := policy.metadata():
                     self.store.set_metadata(meta)
-        finally:
-            if report:
-                self.report()
+        except BaseException:
+            if report:  # what was measured gets its report; the run's own error stays first
+                self._report_after_error()
+            raise
+        if report:
+            self.report()
         return self.store.run_dir
+
+    def _report_after_error(self) -> None:
+        try:
+            self.report()
+        except Exception as exc:  # never hide the error that stopped the run
+            say(f"note: the report could not be written ({exc}); fab report writes it later")
 
     # -- stage: deploy ----------------------------------------------------------------
     def deploy(self, mode: str, config: dict[str, object], label: str = "") -> float:

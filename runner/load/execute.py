@@ -66,7 +66,8 @@ def run_on_hosts(
         lg, share = args
         remote_dir = f"{lg.host.bench_root}/runs/{where}"
         _place_files(lg, gen, share, remote_dir)
-        label = f"{gen.name} -c {share.concurrency} {share.url}"
+        size = f"-d {share.duration_s:g}s" if share.duration_s else f"-n {share.requests}"
+        label = f"{gen.name} {size} -c {share.concurrency} {share.url}"
         result = lg.run(wrapped(gen, share, remote_dir), timeout=share.bound_s() + 30, label=label)
         run = HostRun(lg.host.name, share, remote_dir, Path())
         run.rc = int((result.stdout.strip() or "1").splitlines()[-1])
