@@ -1,4 +1,5 @@
-"""What the runner asks of AWS (boto3): instance type specs, and the project's expired hosts.
+"""What the runner asks of AWS (boto3): instance type specs, type offerings, the newest
+Debian image, and the project's expired hosts.
 
 Every function takes an EC2 client, never builds one, so tests hand in moto's and the
 Fabric tasks in runner/tasks_aws.py hand in a real one.
@@ -6,9 +7,10 @@ Fabric tasks in runner/tasks_aws.py hand in a real one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -69,15 +71,27 @@ class ProjectHost:
     state: str
     instance_type: str
     expiry: datetime | None
+    stack: str = ""
+    launched: datetime | None = None
+    ttl_minutes: int | None = None
 
     def is_expired(self, now: datetime) -> bool:
         """True when the host has a valid expiry tag that is at or before `now`."""
         return self.expiry is not None and self.expiry <= now
 
+    def too_young(self, now: datetime) -> bool:
+        """True when the host was launched less than its TTL ago: an expiry tag already
+        past on such a host was inherited or mistyped, never its own, so it is spared.
+        A host without a readable launch time or TTL tag is never called too young."""
+        if self.launched is None or self.ttl_minutes is None:
+            return False
+        return now - self.launched < timedelta(minutes=self.ttl_minutes)
+
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping (expiry in ISO 8601, or None)."""
+        """A JSON-ready mapping (times in ISO 8601, or None)."""
         data = asdict(self)
         data["expiry"] = self.expiry.isoformat() if self.expiry else None
+        data["launched"] = self.launched.isoformat() if self.launched else None
         return data
 
 
@@ -112,6 +126,12 @@ def instance_type_specs(ec2_client: Any, types: Iterable[str]) -> dict[str, Inst
                 spec = _spec_from(item)
                 specs[spec.instance_type] = spec
     except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "InvalidInstanceType":
+            unknown = exc.response["Error"].get("Message", "").rpartition(":")[2].strip()
+            raise AwsError(
+                f"EC2 does not know instance type(s) {unknown or ', '.join(wanted)}: "
+                "check the spelling (infra/aws/variables.tf lists the allowed ones)"
+            ) from exc
         raise AwsError(f"describe_instance_types({', '.join(wanted)}) failed: {exc}") from exc
     except BotoCoreError as exc:
         raise AwsError(f"could not reach EC2: {exc}") from exc
@@ -142,12 +162,29 @@ def parse_expiry(value: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def find_project_hosts(ec2_client: Any, project: str) -> list[ProjectHost]:
-    """Every live instance (pending, running, stopping, stopped) tagged project=`project`."""
+def _ttl_of(value: str | None) -> int | None:
+    try:
+        minutes = int(value or "")
+    except ValueError:
+        return None
+    return minutes if minutes > 0 else None
+
+
+def _aware(moment: Any) -> datetime | None:
+    if not isinstance(moment, datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def find_project_hosts(ec2_client: Any, project: str, stack: str = "") -> list[ProjectHost]:
+    """Every live instance (pending, running, stopping, stopped) tagged project=`project`
+    (and stack=`stack` when given: one stack's hosts, not the account's)."""
     filters = [
         {"Name": "tag:project", "Values": [project]},
         {"Name": "instance-state-name", "Values": list(LIVE_STATES)},
     ]
+    if stack:
+        filters.append({"Name": "tag:stack", "Values": [stack]})
     hosts: list[ProjectHost] = []
     try:
         for page in ec2_client.get_paginator("describe_instances").paginate(Filters=filters):
@@ -163,6 +200,9 @@ def find_project_hosts(ec2_client: Any, project: str) -> list[ProjectHost]:
                             state=inst.get("State", {}).get("Name", "unknown"),
                             instance_type=inst.get("InstanceType", ""),
                             expiry=parse_expiry(tags.get("expiry")),
+                            stack=tags.get("stack", ""),
+                            launched=_aware(inst.get("LaunchTime")),
+                            ttl_minutes=_ttl_of(tags.get("ttl_minutes")),
                         )
                     )
     except ClientError as exc:
@@ -177,18 +217,23 @@ def _require_aware(now: datetime) -> None:
         raise ValueError("now must be timezone-aware (use datetime.now(UTC))")
 
 
-def find_expired(ec2_client: Any, project: str, now: datetime) -> list[ProjectHost]:
-    """The project's live instances whose expiry tag is at or before `now`. Hosts without a
-    readable expiry tag are never called expired (list them with find_project_hosts)."""
+def find_expired(
+    ec2_client: Any, project: str, now: datetime, stack: str = ""
+) -> list[ProjectHost]:
+    """The project's (and stack's) live instances whose expiry tag is at or before `now`
+    and that are at least their TTL old. Hosts without a readable expiry tag are never
+    called expired (list them with find_project_hosts), nor are hosts younger than their
+    ttl_minutes tag (an expiry inherited from an earlier host)."""
     _require_aware(now)
-    return [h for h in find_project_hosts(ec2_client, project) if h.is_expired(now)]
+    hosts = find_project_hosts(ec2_client, project, stack)
+    return [h for h in hosts if h.is_expired(now) and not h.too_young(now)]
 
 
 def terminate_expired(
-    ec2_client: Any, project: str, now: datetime, dry_run: bool = True
+    ec2_client: Any, project: str, now: datetime, dry_run: bool = True, stack: str = ""
 ) -> list[ProjectHost]:
     """The expired hosts of find_expired; unless `dry_run`, terminate exactly those."""
-    expired = find_expired(ec2_client, project, now)
+    expired = find_expired(ec2_client, project, now, stack)
     if expired and not dry_run:
         ids = [h.instance_id for h in expired]
         try:
@@ -198,6 +243,63 @@ def terminate_expired(
         except BotoCoreError as exc:
             raise AwsError(f"could not reach EC2: {exc}") from exc
     return expired
+
+
+def region_from_env(explicit: str = "") -> str:
+    """The region to use: `explicit`, else AWS_REGION, else AWS_DEFAULT_REGION (the order
+    the AWS CLI uses); empty when none is set."""
+    for value in (explicit, os.environ.get("AWS_REGION"), os.environ.get("AWS_DEFAULT_REGION")):
+        if value and value.strip():
+            return value.strip()
+    return ""
+
+
+def zones_offering(ec2_client: Any, instance_type: str) -> list[str]:
+    """The availability zones of the client's region that offer `instance_type`."""
+    try:
+        pages = ec2_client.get_paginator("describe_instance_type_offerings").paginate(
+            LocationType="availability-zone",
+            Filters=[{"Name": "instance-type", "Values": [instance_type]}],
+        )
+        return sorted(
+            {o["Location"] for page in pages for o in page.get("InstanceTypeOfferings", [])}
+        )
+    except ClientError as exc:
+        raise AwsError(f"describe_instance_type_offerings({instance_type}) failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"could not reach EC2: {exc}") from exc
+
+
+# Debian 12 images published by the Debian cloud team (infra/aws/main.tf uses the same).
+DEBIAN_OWNER = "136693071363"
+DEBIAN_PATTERN = "debian-12-amd64-*"
+
+
+def newest_image(
+    ec2_client: Any, owner: str = DEBIAN_OWNER, pattern: str = DEBIAN_PATTERN
+) -> dict[str, str]:
+    """The newest x86_64 HVM EBS image of `owner` whose name matches `pattern`: id, name,
+    creation date (what infra/aws would resolve; fab aws-ami prints it to pin ami_id)."""
+    filters = [
+        {"Name": "name", "Values": [pattern]},
+        {"Name": "architecture", "Values": ["x86_64"]},
+        {"Name": "virtualization-type", "Values": ["hvm"]},
+        {"Name": "root-device-type", "Values": ["ebs"]},
+    ]
+    try:
+        images = ec2_client.describe_images(Owners=[owner], Filters=filters).get("Images", [])
+    except ClientError as exc:
+        raise AwsError(f"describe_images(owner {owner}) failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"could not reach EC2: {exc}") from exc
+    if not images:
+        raise AwsError(f"no image named {pattern} from owner {owner} in this region")
+    best = max(images, key=lambda i: (i.get("CreationDate", ""), i["ImageId"]))
+    return {
+        "image_id": best["ImageId"],
+        "name": best.get("Name", ""),
+        "created": best.get("CreationDate", ""),
+    }
 
 
 def now_utc() -> datetime:

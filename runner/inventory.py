@@ -29,6 +29,8 @@ class Host:
     machine_class: dict[str, Any] = field(default_factory=dict)
     app_port: int | None = None
     known_hosts_file: str | None = None
+    cloud: str = ""  # "aws" for EC2 hosts (inventory bench_cloud): IMDS and ENA are read
+    allow_agent: bool = False  # inventory bench_ssh_agent: a passphrase key in the agent
 
     def describe(self) -> dict[str, Any]:
         """What the results record about this host's identity."""
@@ -93,6 +95,8 @@ def host_from_vars(name: str, hostvars: dict[str, Any]) -> Host:
         machine_class=dict(hostvars.get("machine_class") or {}),
         app_port=int(port) if port is not None else None,
         known_hosts_file=_known_hosts_from(hostvars.get("ansible_ssh_common_args")),
+        cloud=str(hostvars.get("bench_cloud") or ""),
+        allow_agent=str(hostvars.get("bench_ssh_agent", "")).lower() in ("true", "1", "yes"),
     )
 
 

@@ -128,7 +128,7 @@ def connect(host: Host) -> Remote:
     if host.key_file:
         connect_kwargs["key_filename"] = host.key_file
         connect_kwargs["look_for_keys"] = False
-        connect_kwargs["allow_agent"] = False
+        connect_kwargs["allow_agent"] = host.allow_agent
     conn = Connection(
         host.address,
         user=host.user,

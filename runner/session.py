@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from runner import instrument
+from runner import ena, hostmeta, instrument
 from runner.console import Progress, say
 from runner.deploy import ansible_playbook
 from runner.inventory import Inventory
@@ -240,11 +240,13 @@ class Session:
         spec = self.spec(plan, level, path, deployed)
         stage = "load"
         try:
+            net_before = self._allowances()
             app_before, lg_before = self._cpu()
             started = time.monotonic()
             runs = run_on_hosts(self.load, self.loadgens, spec, where)
             wall = time.monotonic() - started
             app_after, lg_after = self._cpu()
+            net_after = self._allowances()
             mem_after = self._memory()
             granian = self.app.probe("procs", "granian") if self.app else {}
             stage = "pullback"
@@ -266,6 +268,7 @@ class Session:
         cpu = CpuAround(wall, app_before, app_after, lg_before, lg_after)
         sample = judge(base, result, deployed.lengths.get(path), cpu)
         sample.server_rss_mib = granian.get("rss_mib")
+        ena.note(sample, net_before, net_after)
         # Kills since the last sample count: one during the warm-up hurts this one too.
         note_oom(sample, {"oom_kills": self._oom_last}, mem_after)
         self._oom_last = mem_after.get("oom_kills")
@@ -382,6 +385,14 @@ class Session:
         assert self.app is not None
         return self.app.probe("cpu"), [lg.probe("cpu") for lg in self.loadgens]
 
+    def _allowances(self) -> dict[str, ena.Allowances]:
+        """The EC2 hosts' network allowance counters (none for local hosts)."""
+        return {
+            r.host.name: ena.parse_reading(r.run(ena.COMMAND, timeout=20).stdout)
+            for r in [self.app, *self.loadgens]
+            if r is not None and r.host.cloud == "aws"
+        }
+
     def _memory(self) -> dict[str, Any]:
         """The app host's memory (limit, peak, limit hits, OOM kills): cgroup or machine."""
         assert self.app is not None
@@ -425,6 +436,8 @@ class Session:
         for remote in [self.app, *self.loadgens]:
             specs = remote.probe("specs")
             specs.update(remote.host.describe())
+            found = remote.run(hostmeta.command(remote.host.cloud), timeout=30, warn=True)
+            specs["machine"] = hostmeta.parse(found.stdout)
             hosts[remote.host.name] = specs
         version = self.loadgens[0].run(self.load.version_command(), timeout=15).stdout.strip()
         meta = {

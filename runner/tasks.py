@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,14 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "tuned": "compare each mode at its best serving config (found by fab tune within "
         "--budget) and at the original's settings (serving preset original)",
         "budget": "seconds --search or --tuned may spend (default 600)",
+        "stacks": "AWS: N fresh stacks in turn (terraform apply, compare, destroy), and the "
+        "spread of the ASGI/WSGI ratio across them (results/stacks-<id>/stacks.md); "
+        "the infra/aws variables come from TF_VAR_* / terraform.tfvars; --inventory is unused",
+        "stack_minutes": "AWS --stacks: the planned compare time per stack, checked against "
+        "--ttl-minutes before anything is created (default 60)",
+        "ttl_minutes": "AWS --stacks: each stack's TTL in minutes (default 180)",
+        "prefix": "AWS --stacks: name prefix of the stacks (<prefix>s1, <prefix>s2...; "
+        "default abw)",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -131,19 +140,37 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     budget=600,
     load="ab",
     duration=0.0,
+    stacks=0,
+    stack_minutes=60,
+    ttl_minutes=180,
+    prefix="abw",
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
-    and write the report."""
+    and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
     try:
         if search and tuned:
             raise PlanError("--search and --tuned are separate runs: pass one of them")
         sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
+        policy = "search" if search else "tuned" if tuned else "levels"
+        values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
+        opts = PlanOptions(**_bench_options(values))
+        plan = build_plan(opts) if stacks else None
     except PlanError as exc:
         raise Exit(f"fab compare: {exc}", code=1) from None
-    policy = "search" if search else "tuned" if tuned else "levels"
-    values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
-    run_dir = _carry_out("fab compare", PlanOptions(**_bench_options(values)))
+    if plan is not None:
+        from runner.tasks_aws import compare_on_stacks
+
+        compare_on_stacks(
+            int(stacks),
+            int(stack_minutes),
+            int(ttl_minutes),
+            prefix,
+            results,
+            lambda inv: run_plan(replace(plan, inventory=str(inv))),
+        )
+        return
+    run_dir = _carry_out("fab compare", opts)
     print(f"report: {run_dir / 'report.md'}")
 
 
@@ -226,5 +253,6 @@ try:  # the cloud tasks, when their module is present
 
     namespace.add_task(tasks_aws.aws_specs)
     namespace.add_task(tasks_aws.aws_reap)
+    namespace.add_task(tasks_aws.aws_ami)
 except ImportError:  # pragma: no cover
     pass

@@ -7,14 +7,12 @@ locals {
   # machine_class and into a tag for inventory/aws_ec2.yml, since DescribeInstances does
   # not return memory. runner/aws.py records the live figures from DescribeInstanceTypes.
   instance_specs = {
-    "m5.xlarge"   = { cpus = 4, cores = 2, threads_per_core = 2, memory_mib = 16384 }
     "m6i.xlarge"  = { cpus = 4, cores = 2, threads_per_core = 2, memory_mib = 16384 }
     "m7i.xlarge"  = { cpus = 4, cores = 2, threads_per_core = 2, memory_mib = 16384 }
-    "c5.2xlarge"  = { cpus = 8, cores = 4, threads_per_core = 2, memory_mib = 16384 }
     "c6i.2xlarge" = { cpus = 8, cores = 4, threads_per_core = 2, memory_mib = 16384 }
     "c7i.2xlarge" = { cpus = 8, cores = 4, threads_per_core = 2, memory_mib = 16384 }
-    "c5.4xlarge"  = { cpus = 16, cores = 8, threads_per_core = 2, memory_mib = 32768 }
     "c6i.4xlarge" = { cpus = 16, cores = 8, threads_per_core = 2, memory_mib = 32768 }
+    "c7i.4xlarge" = { cpus = 16, cores = 8, threads_per_core = 2, memory_mib = 32768 }
   }
   app_spec     = local.instance_specs[var.app_instance_type]
   loadgen_spec = local.instance_specs[var.loadgen_instance_type]
@@ -38,9 +36,27 @@ locals {
   ))
   zone = coalesce(var.availability_zone, try(local.common_zones[0], "none"))
 
-  # Cost guard: expiry goes on every resource explicitly (default_tags cannot hold a value
-  # computed at apply time). The reaper terminates instances whose expiry has passed.
-  expiry_tags = { expiry = terraform_data.expiry.output }
+  # Cost guard: each instance (and its volumes) gets its own expiry when it is created:
+  # timestamp() is read at apply time and ignore_changes keeps that first value, so a host
+  # replaced later gets a fresh expiry instead of inheriting the stack's. The hosts' guard
+  # reads it at every boot (IMDS tags); the reaper compares it, and the ttl_minutes tag,
+  # with the instance's launch time.
+  expiry_tags = {
+    expiry      = timeadd(timestamp(), "${var.ttl_minutes}m")
+    ttl_minutes = tostring(var.ttl_minutes)
+  }
+
+  # Everything a host's bootstrap needs; the guard script is inserted verbatim.
+  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
+    ttl_minutes  = var.ttl_minutes
+    bench_root   = var.bench_root
+    ssh_user     = local.ssh_user
+    guard_script = trimspace(file("${path.module}/scripts/expiry-guard.sh"))
+  })
+
+  # The image every host boots: the variable when set, else the lookup's answer recorded
+  # once in terraform_data.image (see there).
+  image_id = terraform_data.image.output
 
   host_names = merge(
     { app = "${var.name_prefix}-app" },
@@ -53,6 +69,8 @@ locals {
 # ---------------------------------------------------------------------------------------
 
 data "aws_ami" "debian" {
+  count = var.ami_id == null ? 1 : 0
+
   most_recent = true
   owners      = [local.image_owner]
 
@@ -91,17 +109,33 @@ data "aws_ec2_instance_type_offerings" "loadgen" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Cost guard: the expiry time, fixed when the hosts are (re)created
+# Pinned image and pre-flight checks
 # ---------------------------------------------------------------------------------------
 
-# timestamp() changes on every plan; ignore_changes keeps the first value, and a TTL
-# change replaces it together with the hosts (their user_data holds the same TTL).
-resource "terraform_data" "expiry" {
-  input            = timeadd(timestamp(), "${var.ttl_minutes}m")
-  triggers_replace = [var.ttl_minutes]
+# The image, resolved once: the lookup's newest Debian 12 is recorded here at the first
+# apply and kept (ignore_changes), so a new Debian release never replaces the hosts. A new
+# image only when asked: set ami_id (fab aws-ami prints the newest), or
+# terraform apply -replace=terraform_data.image.
+resource "terraform_data" "image" {
+  input            = coalesce(var.ami_id, one(data.aws_ami.debian[*].id))
+  triggers_replace = [var.ami_id]
 
   lifecycle {
     ignore_changes = [input]
+  }
+}
+
+# Before any instance exists: the private key Terraform and the runner will use must be
+# unencrypted, or loaded in the agent when ssh_agent = true (one clear line otherwise).
+resource "terraform_data" "preflight" {
+  triggers_replace = [var.ssh_private_key_path, var.ssh_agent]
+
+  provisioner "local-exec" {
+    command = "${path.module}/scripts/check-key.sh"
+    environment = {
+      BENCH_SSH_KEY   = pathexpand(var.ssh_private_key_path)
+      BENCH_SSH_AGENT = tostring(var.ssh_agent)
+    }
   }
 }
 
@@ -113,12 +147,12 @@ resource "aws_vpc" "bench" {
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true
-  tags                 = merge(local.expiry_tags, { Name = "${var.name_prefix}-vpc" })
+  tags                 = { Name = "${var.name_prefix}-vpc" }
 }
 
 resource "aws_internet_gateway" "bench" {
   vpc_id = aws_vpc.bench.id
-  tags   = merge(local.expiry_tags, { Name = "${var.name_prefix}-igw" })
+  tags   = { Name = "${var.name_prefix}-igw" }
 }
 
 resource "aws_subnet" "hosts" {
@@ -126,7 +160,7 @@ resource "aws_subnet" "hosts" {
   cidr_block              = cidrsubnet(var.vpc_cidr, 24 - tonumber(split("/", var.vpc_cidr)[1]), 0)
   availability_zone       = local.zone
   map_public_ip_on_launch = false
-  tags                    = merge(local.expiry_tags, { Name = "${var.name_prefix}-hosts" })
+  tags                    = { Name = "${var.name_prefix}-hosts" }
 
   lifecycle {
     precondition {
@@ -138,7 +172,7 @@ resource "aws_subnet" "hosts" {
 
 resource "aws_route_table" "public" {
   vpc_id = aws_vpc.bench.id
-  tags   = merge(local.expiry_tags, { Name = "${var.name_prefix}-public" })
+  tags   = { Name = "${var.name_prefix}-public" }
 }
 
 resource "aws_route" "internet" {
@@ -157,18 +191,20 @@ resource "aws_route_table_association" "hosts" {
 # upstream port from the app host only; nothing else inbound
 # ---------------------------------------------------------------------------------------
 
+# name_prefix: AWS appends a unique suffix at creation, so a group left behind by an
+# interrupted apply never makes the next one fail with "Duplicate".
 resource "aws_security_group" "app" {
-  name        = "${var.name_prefix}-app"
+  name_prefix = "${var.name_prefix}-app-"
   description = "asgi-wsgi-bench app host: SSH from the operator, app port from the load generators"
   vpc_id      = aws_vpc.bench.id
-  tags        = merge(local.expiry_tags, { Name = "${var.name_prefix}-app" })
+  tags        = { Name = "${var.name_prefix}-app" }
 }
 
 resource "aws_security_group" "loadgen" {
-  name        = "${var.name_prefix}-loadgen"
+  name_prefix = "${var.name_prefix}-loadgen-"
   description = "asgi-wsgi-bench load generators: SSH from the operator, upstream port from the app host"
   vpc_id      = aws_vpc.bench.id
-  tags        = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen" })
+  tags        = { Name = "${var.name_prefix}-loadgen" }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_ssh" {
@@ -178,7 +214,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_ssh" {
   ip_protocol       = "tcp"
   from_port         = 22
   to_port           = 22
-  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-app-ssh" })
+  tags              = { Name = "${var.name_prefix}-app-ssh" }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_port" {
@@ -188,7 +224,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_port" {
   ip_protocol                  = "tcp"
   from_port                    = var.app_port
   to_port                      = var.app_port
-  tags                         = merge(local.expiry_tags, { Name = "${var.name_prefix}-app-port" })
+  tags                         = { Name = "${var.name_prefix}-app-port" }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "loadgen_ssh" {
@@ -198,7 +234,7 @@ resource "aws_vpc_security_group_ingress_rule" "loadgen_ssh" {
   ip_protocol       = "tcp"
   from_port         = 22
   to_port           = 22
-  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen-ssh" })
+  tags              = { Name = "${var.name_prefix}-loadgen-ssh" }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "loadgen_upstream" {
@@ -208,7 +244,7 @@ resource "aws_vpc_security_group_ingress_rule" "loadgen_upstream" {
   ip_protocol                  = "tcp"
   from_port                    = var.upstream_port
   to_port                      = var.upstream_port
-  tags                         = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen-upstream" })
+  tags                         = { Name = "${var.name_prefix}-loadgen-upstream" }
 }
 
 # Outbound stays open: the bootstrap installs Debian packages, and the hosts answer the
@@ -218,7 +254,7 @@ resource "aws_vpc_security_group_egress_rule" "app_out" {
   description       = "All outbound (Debian mirrors, replies)"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "-1"
-  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-app-out" })
+  tags              = { Name = "${var.name_prefix}-app-out" }
 }
 
 resource "aws_vpc_security_group_egress_rule" "loadgen_out" {
@@ -226,17 +262,19 @@ resource "aws_vpc_security_group_egress_rule" "loadgen_out" {
   description       = "All outbound (Debian mirrors, load to the app)"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "-1"
-  tags              = merge(local.expiry_tags, { Name = "${var.name_prefix}-loadgen-out" })
+  tags              = { Name = "${var.name_prefix}-loadgen-out" }
 }
 
 # ---------------------------------------------------------------------------------------
 # Hosts: key pair, cluster placement group, app host, load generators
 # ---------------------------------------------------------------------------------------
 
+# key_name_prefix, and the placement group's creation-time suffix below: names that an
+# earlier, interrupted apply cannot have taken already.
 resource "aws_key_pair" "operator" {
-  key_name   = "${var.name_prefix}-operator"
-  public_key = local.public_key
-  tags       = merge(local.expiry_tags, { Name = "${var.name_prefix}-operator" })
+  key_name_prefix = "${var.name_prefix}-operator-"
+  public_key      = local.public_key
+  tags            = { Name = "${var.name_prefix}-operator" }
 
   lifecycle {
     precondition {
@@ -249,13 +287,17 @@ resource "aws_key_pair" "operator" {
 # Cluster: every host on the same network spine in one zone, the lowest and steadiest
 # latency between load generator and app that EC2 offers.
 resource "aws_placement_group" "bench" {
-  name     = "${var.name_prefix}-cluster"
+  name     = "${var.name_prefix}-cluster-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   strategy = "cluster"
-  tags     = merge(local.expiry_tags, { Name = "${var.name_prefix}-cluster" })
+  tags     = { Name = "${var.name_prefix}-cluster" }
+
+  lifecycle {
+    ignore_changes = [name]
+  }
 }
 
 resource "aws_instance" "app" {
-  ami                                  = data.aws_ami.debian.id
+  ami                                  = local.image_id
   instance_type                        = var.app_instance_type
   subnet_id                            = aws_subnet.hosts.id
   vpc_security_group_ids               = [aws_security_group.app.id]
@@ -264,11 +306,8 @@ resource "aws_instance" "app" {
   placement_group                      = aws_placement_group.bench.name
   instance_initiated_shutdown_behavior = "terminate"
   user_data_replace_on_change          = true
-  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
-    ttl_minutes = var.ttl_minutes
-    bench_root  = var.bench_root
-    ssh_user    = local.ssh_user
-  })
+  user_data                            = local.user_data
+  tenancy                              = var.tenancy
 
   # The original laptop's topology, written out: 2 physical cores, 2 threads each.
   cpu_options {
@@ -276,9 +315,11 @@ resource "aws_instance" "app" {
     threads_per_core = local.app_spec.threads_per_core
   }
 
+  # IMDSv2 only; instance tags readable from IMDS, where the guard reads the expiry.
   metadata_options {
-    http_endpoint = "enabled"
-    http_tokens   = "required"
+    http_endpoint          = "enabled"
+    http_tokens            = "required"
+    instance_metadata_tags = "enabled"
   }
 
   root_block_device {
@@ -296,6 +337,13 @@ resource "aws_instance" "app" {
     owner   = var.owner
   })
 
+  # The expiry is set when the instance is created and never planned again; the route
+  # exists before the bootstrap needs the mirrors, and the key was checked first.
+  lifecycle {
+    ignore_changes = [tags["expiry"], volume_tags["expiry"]]
+  }
+  depends_on = [aws_route.internet, aws_route_table_association.hosts, terraform_data.preflight]
+
   tags = merge(local.expiry_tags, {
     Name               = local.host_names["app"]
     role               = "app"
@@ -310,7 +358,7 @@ resource "aws_instance" "app" {
 resource "aws_instance" "loadgen" {
   count = var.loadgen_count
 
-  ami                                  = data.aws_ami.debian.id
+  ami                                  = local.image_id
   instance_type                        = var.loadgen_instance_type
   subnet_id                            = aws_subnet.hosts.id
   vpc_security_group_ids               = [aws_security_group.loadgen.id]
@@ -319,15 +367,14 @@ resource "aws_instance" "loadgen" {
   placement_group                      = aws_placement_group.bench.name
   instance_initiated_shutdown_behavior = "terminate"
   user_data_replace_on_change          = true
-  user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
-    ttl_minutes = var.ttl_minutes
-    bench_root  = var.bench_root
-    ssh_user    = local.ssh_user
-  })
+  user_data                            = local.user_data
+  tenancy                              = var.tenancy
 
+  # IMDSv2 only; instance tags readable from IMDS, where the guard reads the expiry.
   metadata_options {
-    http_endpoint = "enabled"
-    http_tokens   = "required"
+    http_endpoint          = "enabled"
+    http_tokens            = "required"
+    instance_metadata_tags = "enabled"
   }
 
   root_block_device {
@@ -343,9 +390,17 @@ resource "aws_instance" "loadgen" {
     owner   = var.owner
   })
 
+  # The expiry is set when the instance is created and never planned again; the route
+  # exists before the bootstrap needs the mirrors, and the key was checked first.
+  lifecycle {
+    ignore_changes = [tags["expiry"], volume_tags["expiry"]]
+  }
+  depends_on = [aws_route.internet, aws_route_table_association.hosts, terraform_data.preflight]
+
   tags = merge(local.expiry_tags, {
     Name               = local.host_names["lg${count.index + 1}"]
     role               = "loadgen"
+    upstream_port      = tostring(var.upstream_port)
     bench_root         = var.bench_root
     ansible_user       = local.ssh_user
     machine_cpus       = tostring(local.loadgen_spec.cpus)
@@ -369,7 +424,8 @@ resource "terraform_data" "host_ready" {
     type        = "ssh"
     host        = each.value
     user        = local.ssh_user
-    private_key = file(pathexpand(var.ssh_private_key_path))
+    private_key = var.ssh_agent ? null : file(pathexpand(var.ssh_private_key_path))
+    agent       = var.ssh_agent
     timeout     = "5m"
   }
 
@@ -406,6 +462,8 @@ locals {
       private_address              = aws_instance.app.private_ip
       bench_root                   = var.bench_root
       app_port                     = var.app_port
+      bench_ssh_agent              = var.ssh_agent
+      bench_cloud                  = "aws"
       machine_class = {
         name       = var.app_instance_type
         cpus       = local.app_spec.cpus
@@ -423,6 +481,9 @@ locals {
       ansible_python_interpreter   = "/usr/bin/python3"
       private_address              = host.private_ip
       bench_root                   = var.bench_root
+      upstream_port                = var.upstream_port
+      bench_ssh_agent              = var.ssh_agent
+      bench_cloud                  = "aws"
       machine_class = {
         name       = var.loadgen_instance_type
         cpus       = local.loadgen_spec.cpus
@@ -441,6 +502,28 @@ locals {
   }
 }
 
+# A recycled public address must not meet a stale key: the hosts' entries leave the
+# stack's known_hosts when they are destroyed or replaced (destroy-time provisioners read
+# only self, so the file and the addresses are kept in input).
+resource "terraform_data" "known_hosts" {
+  input = {
+    file  = "${local.state_dir}/known_hosts"
+    hosts = concat([aws_instance.app.public_ip], aws_instance.loadgen[*].public_ip)
+  }
+  # A new address replaces this resource, so the destroy-time provisioner removes the old
+  # addresses' entries (an in-place update would not run it).
+  triggers_replace = concat([aws_instance.app.public_ip], aws_instance.loadgen[*].public_ip)
+
+  provisioner "local-exec" {
+    when    = destroy
+    command = "for h in $HOSTS; do [ -f \"$KNOWN_HOSTS\" ] && ssh-keygen -R \"$h\" -f \"$KNOWN_HOSTS\" >/dev/null 2>&1; done; rm -f \"$KNOWN_HOSTS.old\"; true"
+    environment = {
+      KNOWN_HOSTS = self.input.file
+      HOSTS       = join(" ", self.input.hosts)
+    }
+  }
+}
+
 # The stack's private folder (git-ignored): known_hosts of its hosts lives here.
 resource "local_file" "state_readme" {
   filename             = "${local.state_dir}/README"
@@ -454,5 +537,5 @@ resource "local_file" "inventory" {
   file_permission = "0644"
   content         = "# Written by terraform apply in infra/aws: do not edit (terraform destroy removes it).\n${yamlencode(local.inventory)}"
 
-  depends_on = [terraform_data.host_ready, local_file.state_readme]
+  depends_on = [terraform_data.host_ready, local_file.state_readme, terraform_data.known_hosts]
 }

@@ -73,8 +73,8 @@ variable "operator_cidr" {
   }
 
   validation {
-    condition     = !can(cidrhost(var.operator_cidr, 0)) || try(tonumber(split("/", var.operator_cidr)[1]) >= 16, false)
-    error_message = "operator_cidr is too wide (0.0.0.0/0 and anything shorter than /16 are refused): give your own address as /32."
+    condition     = !can(cidrhost(var.operator_cidr, 0)) || try(tonumber(split("/", var.operator_cidr)[1]) >= 24, false)
+    error_message = "operator_cidr is too wide (anything wider than /24 is refused): give your own address as /32."
   }
 }
 
@@ -102,7 +102,7 @@ variable "ssh_public_key" {
 
 variable "ssh_private_key_path" {
   type        = string
-  description = "Path of the private key matching the public key; written into inventory/aws.yml (ansible_ssh_private_key_file) and used by Terraform to wait for the hosts."
+  description = "Path of the private key matching the public key; written into inventory/aws.yml (ansible_ssh_private_key_file) and used by Terraform to wait for the hosts. Checked before any instance exists: it must have no passphrase, or be loaded in the agent with ssh_agent = true."
   default     = "~/.ssh/id_ed25519"
 
   validation {
@@ -111,29 +111,57 @@ variable "ssh_private_key_path" {
   }
 }
 
+variable "ssh_agent" {
+  type        = bool
+  description = "Authenticate through the SSH agent (SSH_AUTH_SOCK) instead of reading the private key: for a passphrase-protected key, after ssh-add. Terraform's wait, Ansible and the runner all use the agent then."
+  default     = false
+}
+
 # ---------------------------------------------------------------------------------------
 # Machines
 # ---------------------------------------------------------------------------------------
 
 variable "app_instance_type" {
   type        = string
-  description = "Instance type of the app host. Allowed: fixed-performance Intel types with 4 vCPUs on 2 physical cores and >= 11.6 GiB, the class of the original study's laptop (i3-6006U, 2 cores / 4 threads, 11.6 GiB). See docs/AWS.md."
-  default     = "m5.xlarge"
+  description = "Instance type of the app host. Allowed: fixed-performance Intel types with 4 vCPUs on 2 physical cores and >= 11.6 GiB, the class of the original study's laptop (i3-6006U, 2 cores / 4 threads, 11.6 GiB), each on one CPU model (m6i: Xeon 8375C; m7i: Xeon 8488C). See docs/AWS.md."
+  default     = "m6i.xlarge"
 
   validation {
-    condition     = contains(["m5.xlarge", "m6i.xlarge", "m7i.xlarge"], var.app_instance_type)
-    error_message = "app_instance_type must be one of m5.xlarge, m6i.xlarge, m7i.xlarge (4 vCPUs on 2 Intel cores, 16 GiB, not burstable)."
+    condition     = contains(["m6i.xlarge", "m7i.xlarge"], var.app_instance_type)
+    error_message = "app_instance_type must be one of m6i.xlarge, m7i.xlarge (4 vCPUs on 2 Intel cores, 16 GiB, not burstable, one CPU model; m5 is refused: it lands on two)."
   }
 }
 
 variable "loadgen_instance_type" {
   type        = string
-  description = "Instance type of the load-generator hosts: a larger fixed-performance class than the app host, so load generation never limits the measurement."
-  default     = "c5.2xlarge"
+  description = "Instance type of the load-generator hosts: a larger fixed-performance class than the app host, so load generation never limits the measurement; one CPU model per type (c6i: Xeon 8375C; c7i: Xeon 8488C)."
+  default     = "c6i.2xlarge"
 
   validation {
-    condition     = contains(["c5.2xlarge", "c6i.2xlarge", "c7i.2xlarge", "c5.4xlarge", "c6i.4xlarge"], var.loadgen_instance_type)
-    error_message = "loadgen_instance_type must be one of c5.2xlarge, c6i.2xlarge, c7i.2xlarge, c5.4xlarge, c6i.4xlarge (8+ vCPUs, not burstable)."
+    condition     = contains(["c6i.2xlarge", "c7i.2xlarge", "c6i.4xlarge", "c7i.4xlarge"], var.loadgen_instance_type)
+    error_message = "loadgen_instance_type must be one of c6i.2xlarge, c7i.2xlarge, c6i.4xlarge, c7i.4xlarge (8+ vCPUs, not burstable, one CPU model)."
+  }
+}
+
+variable "tenancy" {
+  type        = string
+  description = "EC2 tenancy of every host: default (shared hardware) or dedicated (single-tenant hardware, no neighbour from another account; costs more, see docs/AWS.md)."
+  default     = "default"
+
+  validation {
+    condition     = contains(["default", "dedicated"], var.tenancy)
+    error_message = "tenancy must be default or dedicated."
+  }
+}
+
+variable "ami_id" {
+  type        = string
+  description = "The image every host boots. Null: the newest official Debian 12 (amd64) image is looked up at the first apply and recorded in the state, then kept; set it (fab aws-ami prints the newest for a region) to take another one."
+  default     = null
+
+  validation {
+    condition     = var.ami_id == null || can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must be null or an image id: ami- and 8 to 17 hex digits (fab aws-ami prints the newest Debian 12)."
   }
 }
 
@@ -165,7 +193,7 @@ variable "root_volume_gib" {
 
 variable "ttl_minutes" {
   type        = number
-  description = "Every host powers itself off, and so terminates, this many minutes after boot even if nobody runs destroy; the `expiry` tag says when (the reaper uses it). Changing it replaces the hosts."
+  description = "Every host powers itself off, and so terminates, this many minutes after it was created even if nobody runs destroy: its own `expiry` tag, set at creation, says when; a guard re-arms the power-off at every boot from it, and the reaper uses it. Changing it replaces the hosts. fab compare --stacks refuses a TTL shorter than its planned run."
   default     = 180
 
   validation {

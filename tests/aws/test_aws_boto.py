@@ -213,7 +213,8 @@ def test_fab_aws_reap_command(moto_env: dict[str, str], server_ec2: Any) -> None
 
 def test_fab_help_documents_every_option(moto_env: dict[str, str]) -> None:
     for name, options in (
-        ("aws-reap", ("--region", "--project", "--yes")),
+        ("aws-reap", ("--region", "--project", "--stack", "--yes")),
+        ("aws-ami", ("--region", "--output")),
         ("aws-specs", ("--region", "--types", "--inventory", "--output")),
     ):
         proc = _fab(moto_env, "--help", name)

@@ -95,7 +95,7 @@ def test_operator_cidr_has_no_default_and_is_validated(aws_module: dict[str, Any
     var = aws_module["variable"]["operator_cidr"]
     assert "default" not in var, "operator_cidr must have no default"
     conditions = " ".join(v["condition"] for v in var.get("validation", []))
-    assert "operator_cidr" in conditions and ">= 16" in conditions
+    assert "operator_cidr" in conditions and ">= 24" in conditions
 
 
 def test_no_open_cidr_anywhere_inbound(aws_module: dict[str, Any]) -> None:
@@ -164,16 +164,28 @@ def test_default_tags_carry_project_and_owner(aws_module: dict[str, Any]) -> Non
     assert tags["owner"] == "${var.owner}"
 
 
-def test_every_taggable_resource_carries_the_expiry(aws_module: dict[str, Any]) -> None:
-    assert aws_module["locals"]["expiry_tags"] == {"expiry": "${terraform_data.expiry.output}"}
-    untagged = []
+def test_each_instance_gets_its_own_expiry_at_creation(aws_module: dict[str, Any]) -> None:
+    """The expiry is computed from the apply's clock for each instance and never planned
+    again (ignore_changes), so a host replaced later gets a fresh one; no stack-wide
+    expiry resource that a replaced host could inherit."""
+    tags = aws_module["locals"]["expiry_tags"]
+    assert tags["expiry"] == '${timeadd(timestamp(), "${var.ttl_minutes}m")}'
+    assert "var.ttl_minutes" in tags["ttl_minutes"]
+    assert "expiry" not in aws_module["resource"].get("terraform_data", {})
+    for name, inst in aws_module["resource"]["aws_instance"].items():
+        assert "local.expiry_tags" in inst["tags"] and "local.expiry_tags" in inst["volume_tags"]
+        ignored = inst["lifecycle"][0]["ignore_changes"]
+        assert '${tags["expiry"]}' in ignored and '${volume_tags["expiry"]}' in ignored, name
+        assert inst["metadata_options"][0]["instance_metadata_tags"] == "enabled", name
+        assert inst["metadata_options"][0]["http_tokens"] == "required", name
+
+
+def test_free_resources_carry_no_expiry(aws_module: dict[str, Any]) -> None:
     for rtype, named in aws_module["resource"].items():
-        if rtype in UNTAGGABLE:
+        if rtype in UNTAGGABLE or rtype == "aws_instance":
             continue
         for name, body in named.items():
-            if "local.expiry_tags" not in str(body.get("tags", "")):
-                untagged.append(f"{rtype}.{name}")
-    assert not untagged, f"resources without the expiry tag: {untagged}"
+            assert "expiry" not in str(body.get("tags", "")), f"{rtype}.{name}"
 
 
 def test_volumes_are_tagged_explicitly(aws_module: dict[str, Any]) -> None:
@@ -184,23 +196,29 @@ def test_volumes_are_tagged_explicitly(aws_module: dict[str, Any]) -> None:
 
 
 def test_hosts_terminate_themselves(aws_module: dict[str, Any]) -> None:
+    user_data = aws_module["locals"]["user_data"]
+    assert "user_data.sh.tftpl" in user_data and "var.ttl_minutes" in user_data
+    assert "scripts/expiry-guard.sh" in user_data
     for name, inst in aws_module["resource"]["aws_instance"].items():
         assert inst["instance_initiated_shutdown_behavior"] == "terminate", name
-        assert "user_data.sh.tftpl" in inst["user_data"] and "var.ttl_minutes" in inst["user_data"]
+        assert inst["user_data"] == "${local.user_data}", name
         assert inst["user_data_replace_on_change"] is True
     ttl = aws_module["variable"]["ttl_minutes"]
     assert ttl["default"] <= 24 * 60 and ttl.get("validation")
 
 
-def test_user_data_renders_and_shuts_down_before_anything_can_fail(tmp_path: Path) -> None:
-    """Render the real template with Terraform's own templatefile (a scratch folder with no
-    provider), then check the script parses and arms the shutdown first."""
+def render_user_data(tmp_path: Path, ttl_minutes: int = 95) -> str:
+    """The real template rendered by Terraform's own templatefile, with the guard script
+    inserted as main.tf does (a scratch folder with no provider)."""
     scratch = tmp_path / "render"
-    scratch.mkdir()
-    shutil.copy(AWS_DIR / "templates" / "user_data.sh.tftpl", scratch / "t.tftpl")
+    (scratch / "templates").mkdir(parents=True)
+    (scratch / "scripts").mkdir()
+    shutil.copy(AWS_DIR / "templates" / "user_data.sh.tftpl", scratch / "templates")
+    shutil.copy(AWS_DIR / "scripts" / "expiry-guard.sh", scratch / "scripts")
     (scratch / "main.tf").write_text(
-        'output "u" {\n  value = templatefile("${path.module}/t.tftpl", '
-        '{ ttl_minutes = 95, bench_root = "/opt/x-bench", ssh_user = "admin" })\n}\n'
+        'output "u" {\n  value = templatefile("${path.module}/templates/user_data.sh.tftpl", '
+        f'{{ ttl_minutes = {ttl_minutes}, bench_root = "/opt/x-bench", ssh_user = "admin", '
+        'guard_script = trimspace(file("${path.module}/scripts/expiry-guard.sh")) })\n}\n'
     )
     env = _tf_env(tmp_path)
     for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
@@ -221,13 +239,29 @@ def test_user_data_renders_and_shuts_down_before_anything_can_fail(tmp_path: Pat
         env=env,
         check=True,
     )
-    script = json.loads(out.stdout)["u"]["value"]
+    return str(json.loads(out.stdout)["u"]["value"])
+
+
+def test_user_data_arms_the_guard_before_anything_can_fail(tmp_path: Path) -> None:
+    """The rendered bootstrap parses, carries the guard script verbatim, enables its boot
+    service and runs it before any package work; apt timers are masked, apt retries."""
+    script = render_user_data(tmp_path)
     assert script.startswith("#!/bin/sh\n")
     syntax = subprocess.run(["sh", "-n"], input=script, capture_output=True, text=True, check=False)
     assert syntax.returncode == 0, syntax.stderr
+    guard = (AWS_DIR / "scripts" / "expiry-guard.sh").read_text().strip()
+    assert f"<<'GUARD'\n{guard}\nGUARD\n" in script, "the guard must be inserted verbatim"
     lines = [ln.strip() for ln in script.splitlines() if ln.strip() and not ln.startswith("#")]
     assert lines[0] == "set -eu"
-    assert lines[1].startswith("shutdown -P +95 "), "the TTL must be armed first"
+    assert lines[1].startswith("install -d -m 0755 /usr/local/sbin"), "the guard goes first"
+    armed = script.index("BENCH_GUARD_TTL_MINUTES=95 /usr/local/sbin/asgi-wsgi-bench-guard")
+    assert script.index("systemctl enable asgi-wsgi-bench-guard.service") < armed
+    masked = script.index("systemctl mask --now apt-daily.timer apt-daily-upgrade.timer")
+    assert armed < masked < script.index("apt_get update")
+    assert "unattended-upgrades.service" in script and "Acquire::Retries=5" in script
+    assert "WantedBy=multi-user.target" in script
+    assert "ExecStart=/usr/bin/systemctl poweroff" in script
+    assert "ethtool" in script
     assert "install -d -o admin -g admin -m 0755 /opt/x-bench" in script
     assert script.rstrip().endswith("touch /var/lib/asgi-wsgi-bench/ready")
 
@@ -274,6 +308,12 @@ def _plan(scratch: tuple[Path, dict[str, str]], **variables: str) -> subprocess.
     [
         ({"operator_cidr": "0.0.0.0/0"}, "operator_cidr is too wide"),
         ({"operator_cidr": "10.0.0.0/8"}, "operator_cidr is too wide"),
+        ({"operator_cidr": "203.0.0.0/16"}, "operator_cidr is too wide"),
+        ({"operator_cidr": "203.0.113.0/23"}, "operator_cidr is too wide"),
+        ({"app_instance_type": "m5.xlarge"}, "app_instance_type must be one of"),
+        ({"loadgen_instance_type": "c5.2xlarge"}, "loadgen_instance_type must be one of"),
+        ({"tenancy": "host"}, "tenancy must be default or dedicated"),
+        ({"ami_id": "debian-12"}, "ami_id must be null or an image id"),
         ({"operator_cidr": "not-a-cidr"}, "operator_cidr must be an IPv4 CIDR"),
         ({"operator_cidr": "::/0"}, "operator_cidr must be an IPv4 CIDR"),
         ({"app_instance_type": "c5.xlarge"}, "app_instance_type must be one of"),
@@ -300,8 +340,18 @@ def test_operator_cidr_is_required(variables_only: tuple[Path, dict[str, str]]) 
     assert "No value for required variable" in proc.stdout + proc.stderr
 
 
-def test_good_values_pass(variables_only: tuple[Path, dict[str, str]]) -> None:
-    proc = _plan(variables_only, operator_cidr="203.0.113.7/32", app_instance_type="m6i.xlarge")
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"operator_cidr": "203.0.113.7/32", "app_instance_type": "m7i.xlarge"},
+        {"operator_cidr": "203.0.113.0/24", "tenancy": "dedicated"},
+        {"operator_cidr": "203.0.113.7/32", "ami_id": "ami-0123456789abcdef0", "ssh_agent": "true"},
+    ],
+)
+def test_good_values_pass(
+    variables_only: tuple[Path, dict[str, str]], variables: dict[str, str]
+) -> None:
+    proc = _plan(variables_only, **variables)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -361,16 +411,86 @@ def test_one_zone_and_a_cluster_placement_group(aws_module: dict[str, Any]) -> N
     assert aws_module["resource"]["aws_instance"]["loadgen"]["count"] == "${var.loadgen_count}"
 
 
-def test_image_comes_from_a_pinned_debian_12_lookup(aws_module: dict[str, Any]) -> None:
+def test_image_is_resolved_once_and_pinned(aws_module: dict[str, Any]) -> None:
+    """No hard-coded AMI; the lookup runs only when ami_id is null, its answer is recorded
+    once (ignore_changes) and replaced only when the user sets ami_id."""
     text = "\n".join(p.read_text() for p in AWS_DIR.glob("*.tf"))
     assert not re.search(r"\bami-[0-9a-f]{8,}", text), "no hard-coded AMI id"
     for name, inst in aws_module["resource"]["aws_instance"].items():
-        assert inst["ami"] == "${data.aws_ami.debian.id}", name
+        assert inst["ami"] == "${local.image_id}", name
     locals_ = aws_module["locals"]
+    assert locals_["image_id"] == "${terraform_data.image.output}"
     assert locals_["image_owner"] == DEBIAN_OWNER
     assert locals_["image_name_pattern"] == "debian-12-amd64-*"
     ami = aws_module["data"]["aws_ami"]["debian"]
-    assert ami["owners"] == ["${local.image_owner}"] and ami["most_recent"] is True
+    assert ami["owners"] == ["${local.image_owner}"]
+    assert ami["count"] == "${var.ami_id == null ? 1 : 0}"
+    image = aws_module["resource"]["terraform_data"]["image"]
+    assert image["input"] == "${coalesce(var.ami_id, one(data.aws_ami.debian[*].id))}"
+    assert image["lifecycle"][0]["ignore_changes"] == ["input"]
+    assert image["triggers_replace"] == ["${var.ami_id}"]
+
+
+def test_tenancy_is_a_variable(aws_module: dict[str, Any]) -> None:
+    assert aws_module["variable"]["tenancy"]["default"] == "default"
+    for name, inst in aws_module["resource"]["aws_instance"].items():
+        assert inst["tenancy"] == "${var.tenancy}", name
+
+
+def test_names_cannot_collide_after_an_interrupted_apply(aws_module: dict[str, Any]) -> None:
+    """Names an earlier, half-recorded apply may hold are never asked for again: AWS-made
+    suffixes, or the creation time kept by ignore_changes."""
+    res = aws_module["resource"]
+    assert "key_name" not in res["aws_key_pair"]["operator"]
+    assert res["aws_key_pair"]["operator"]["key_name_prefix"].endswith("-operator-")
+    for name, sg in res["aws_security_group"].items():
+        assert "name" not in sg and sg["name_prefix"].endswith("-"), name
+    group = res["aws_placement_group"]["bench"]
+    assert "timestamp()" in group["name"]
+    assert group["lifecycle"][0]["ignore_changes"] == ["name"]
+
+
+def test_instances_wait_for_the_route_and_the_key_check(aws_module: dict[str, Any]) -> None:
+    needed = {
+        "${aws_route.internet}",
+        "${aws_route_table_association.hosts}",
+        "${terraform_data.preflight}",
+    }
+    for name, inst in aws_module["resource"]["aws_instance"].items():
+        assert needed <= set(inst["depends_on"]), name
+    preflight = aws_module["resource"]["terraform_data"]["preflight"]
+    exec_ = preflight["provisioner"][0]["local-exec"]
+    assert exec_["command"].endswith("/scripts/check-key.sh")
+    assert set(exec_["environment"]) == {"BENCH_SSH_KEY", "BENCH_SSH_AGENT"}
+    ready = aws_module["resource"]["terraform_data"]["host_ready"]
+    connection = ready["connection"][0]
+    assert connection["agent"] == "${var.ssh_agent}"
+    assert "var.ssh_agent ? null" in connection["private_key"]
+
+
+def test_known_hosts_are_cleared_on_destroy(aws_module: dict[str, Any]) -> None:
+    known = aws_module["resource"]["terraform_data"]["known_hosts"]
+    exec_ = known["provisioner"][0]["local-exec"]
+    assert exec_["when"] == "destroy" and "ssh-keygen -R" in exec_["command"]
+    # Destroy-time provisioners may read only self.
+    assert all(v.startswith("${") and "self.input" in v for v in exec_["environment"].values())
+    assert "public_ip" in str(known["input"]["hosts"])
+    assert known["triggers_replace"] == known["input"]["hosts"], "a new address must replace it"
+
+
+def test_tfvars_are_git_ignored() -> None:
+    proc = subprocess.run(
+        ["git", "check-ignore", "-q", "infra/aws/terraform.tfvars"],
+        cwd=AWS_DIR.parents[1],
+        check=False,
+    )
+    assert proc.returncode == 0, "infra/aws/terraform.tfvars must be git-ignored"
+    example = subprocess.run(
+        ["git", "check-ignore", "-q", "infra/aws/terraform.tfvars.example"],
+        cwd=AWS_DIR.parents[1],
+        check=False,
+    )
+    assert example.returncode == 1, "the example must stay tracked"
 
 
 # ---------------------------------------------------------------------------------------
@@ -401,8 +521,47 @@ def test_inventory_has_the_contract_variables(aws_module: dict[str, Any]) -> Non
     for var in CONTRACT_HOST_VARS | {"name", "cpus", "memory_mib"}:
         assert f"{var} =" in loadgen, f"loadgen hosts lack {var}"
     assert "app_port" not in loadgen
+    assert "upstream_port = var.upstream_port" in loadgen, "the roles read the port from here"
     groups = locals_["inventory"]["all"]["children"]
     assert set(groups) == {"app", "loadgen"}
     inventory_file = aws_module["resource"]["local_file"]["inventory"]
     assert "yamlencode(local.inventory)" in inventory_file["content"]
     assert "inventory/aws.yml" in locals_["inventory_path"]
+
+
+@pytest.mark.parametrize(
+    ("ami_id", "expected"),
+    [(None, "ami-0resolved00000"), ("ami-0chosen000000", "ami-0chosen000000")],
+)
+def test_image_expression_picks_the_variable_or_the_lookup(
+    tmp_path: Path, ami_id: str | None, expected: str
+) -> None:
+    """The image expression of main.tf, run by Terraform with a built-in resource standing
+    in for the lookup (same count rule): the lookup only when ami_id is null."""
+    main = (AWS_DIR / "main.tf").read_text()
+    expression = re.search(r'resource "terraform_data" "image" \{\n\s+input\s+= (.+)\n', main)
+    assert expression, "terraform_data.image input not found"
+    text = expression.group(1).replace(
+        "data.aws_ami.debian[*].id", "terraform_data.lookup[*].output"
+    )
+    scratch = tmp_path / "image"
+    scratch.mkdir()
+    (scratch / "main.tf").write_text(
+        'variable "ami_id" {\n  type    = string\n  default = null\n}\n'
+        'resource "terraform_data" "lookup" {\n  count = var.ami_id == null ? 1 : 0\n'
+        '  input = "ami-0resolved00000"\n}\n'
+        f'output "image" {{\n  value = {text}\n}}\n'
+    )
+    env = _tf_env(tmp_path)
+    args = [] if ami_id is None else [f"-var=ami_id={ami_id}"]
+    for step in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false", *args]):
+        proc = subprocess.run(
+            [TERRAFORM or "terraform", f"-chdir={scratch}", *step],
+            capture_output=True, text=True, timeout=120, env=env, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = subprocess.run(
+        [TERRAFORM or "terraform", f"-chdir={scratch}", "output", "-raw", "image"],
+        capture_output=True, text=True, timeout=60, env=env, check=True,
+    )  # fmt: skip
+    assert out.stdout == expected
