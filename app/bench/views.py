@@ -128,6 +128,10 @@ def health(request: HttpRequest) -> JsonResponse:
             },
             "debug": settings.DEBUG,
             "database": connection.vendor,
+            "connections": {
+                "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE", 0),
+                "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+            },
             "middleware": settings.BENCH_MIDDLEWARE,
             "instrument": settings.BENCH_INSTRUMENT,
             "serving": _serving_from_env(),
