@@ -82,10 +82,9 @@ def parse(text: str) -> tuple[list[Series], dict[str, str]]:
         try:
             value = float(match["value"])
         except ValueError:
-            raise MetricsFormatError(
-                f"line {number} has no numeric value: {line[:80]!r}"
-            ) from None
-        labels = tuple(sorted((m["key"], m["value"]) for m in LABEL.finditer(match["labels"] or "")))
+            raise MetricsFormatError(f"line {number} has no numeric value: {line[:80]!r}") from None
+        pairs = LABEL.finditer(match["labels"] or "")
+        labels = tuple(sorted((m["key"], m["value"]) for m in pairs))
         series.append(Series(match["name"], labels, value))
     return series, types
 
