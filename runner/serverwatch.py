@@ -5,9 +5,10 @@ and pulled back with the raw files), so they are tested on recorded outputs:
 
 - PostgreSQL's connections from ``pg_stat_activity``: peak and mean of the client
   backends, in total and by state (``active``, ``idle``, ``idle in transaction``...);
-- connections PostgreSQL refused ("sorry, too many clients already" in its log): a
-  refused connection never appears in ``pg_stat_activity``, so it is counted apart, and
-  any refusal makes the repetition invalid with that reason;
+- connections PostgreSQL refused (its log's "sorry, too many clients already" and
+  "remaining connection slots are reserved ..."): a refused connection never appears in
+  ``pg_stat_activity``, so it is counted apart, and any refusal makes the repetition
+  invalid with that reason;
 - PostgreSQL's CPU seconds during the repetition (apart from Granian's);
 - Granian's exporter: the counters' differences from the first to the final reading
   (GIL wait per request...) and its gauges sampled every second (``blocking_queue``,
@@ -38,6 +39,7 @@ class WatchSummary:
     settings: dict[str, Any]
     connections: dict[str, Any] | None
     refused_too_many_clients: int
+    refused_reserved_slots: int
     postgres_cpu_s: float | None
     granian: dict[str, Any] | None
     gauges: dict[str, GaugeSummary]
@@ -45,11 +47,13 @@ class WatchSummary:
     @property
     def invalid_reason(self) -> str | None:
         """Why the repetition cannot count, from the server side; None when nothing."""
-        if self.refused_too_many_clients > 0:
+        refused = self.refused_too_many_clients + self.refused_reserved_slots
+        if refused > 0:
             limit = self.settings.get("max_connections", "?")
+            reserved = self.settings.get("superuser_reserved_connections", "?")
             return (
-                f"PostgreSQL refused {self.refused_too_many_clients} connections: too many "
-                f"clients (max_connections={limit})"
+                f"PostgreSQL refused {refused} connections: too many clients "
+                f"(max_connections={limit}, {reserved} reserved for superusers)"
             )
         if self.granian and self.granian.get("error"):
             return str(self.granian["error"])
@@ -109,6 +113,7 @@ def summarize(records: Iterable[dict[str, Any]]) -> WatchSummary:
     first, last = readings[0], readings[-1]
     # The watcher counts refusals from its own start, which comes before the load.
     refused = int(last.get("too_many_clients") or 0)
+    reserved = int(last.get("reserved_slots") or 0)
     cpu = None
     if first.get("pg_cpu_s") is not None and last.get("pg_cpu_s") is not None:
         cpu = round(float(last["pg_cpu_s"]) - float(first["pg_cpu_s"]), 3)
@@ -126,6 +131,7 @@ def summarize(records: Iterable[dict[str, Any]]) -> WatchSummary:
         settings={k: v for k, v in settings.items() if k != "kind"},
         connections=connections(readings),
         refused_too_many_clients=refused,
+        refused_reserved_slots=reserved,
         postgres_cpu_s=cpu,
         granian=granian,
         gauges=gauges,

@@ -8,8 +8,10 @@ SIGTERM), with the app's venv. Each line is appended and flushed the moment it e
 
 - ``pg``: client backends of the app's database in ``pg_stat_activity`` by ``state``
   (the watcher's own connection left out); ``pg_total`` their sum.
-- ``too_many_clients``: lines "sorry, too many clients already" PostgreSQL wrote to its
-  log since the watch began (a refused connection never shows in pg_stat_activity).
+- ``too_many_clients`` and ``reserved_slots``: connections PostgreSQL refused since the
+  watch began, from its log: "sorry, too many clients already" (no process slot left) and
+  "remaining connection slots are reserved for non-replication superuser connections"
+  (only the superusers' slots left). A refused connection never shows in pg_stat_activity.
 - ``pg_cpu_s``: CPU seconds of the PostgreSQL server so far (the postmaster, its live
   backends, and the backends that already exited, which the kernel adds to the
   postmaster's children's times).
@@ -20,8 +22,12 @@ After SIGTERM the watcher waits ``--settle`` seconds (Granian's workers report e
 second, so the final reading includes the last requests), writes a last line with
 ``"final": true`` and exits 0. It never runs longer than ``--max-seconds``.
 
-    python tools/watch.py --out FILE [--pg-socket-dir DIR --pg-port 5432 --pg-database bench
-                          --pg-log FILE] [--metrics-url http://ADDR:9090/] [--interval 1]
+    python tools/watch.py --out FILE [--pg-config BENCH_ROOT/postgres.json]
+                          [--pg-socket-dir DIR --pg-port 5432 --pg-database bench
+                           --pg-log FILE --pg-data-dir DIR] [--metrics-url http://ADDR:9090/]
+
+``--pg-config`` is the file the deploy's postgres role writes (``socket_dir``, ``port``,
+``database``, ``log``, ``data_dir``); explicit ``--pg-*`` flags win over it.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-TOO_MANY = "sorry, too many clients already"
+TOO_MANY = b"sorry, too many clients already"
+RESERVED = b"remaining connection slots are reserved"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PREFIX = "granian_"
 
@@ -104,16 +111,18 @@ def _children(pid: int) -> list[int]:
 
 
 class LogCounter:
-    """Counts new lines with "too many clients" in PostgreSQL's log since it was opened."""
+    """Counts refused connections in PostgreSQL's log since it was opened."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.offset = path.stat().st_size if path and path.exists() else 0
         self.count = 0
+        self.reserved = 0
         self.partial = b""
 
     def read(self) -> int:
-        """The count so far (reads what was appended since the last call)."""
+        """The "too many clients" count so far (reads what was appended since the last
+        call; ``reserved`` is updated on the way)."""
         if self.path is None:
             return 0
         try:
@@ -127,7 +136,8 @@ class LogCounter:
         self.offset += len(chunk)
         lines = (self.partial + chunk).split(b"\n")
         self.partial = lines.pop()
-        self.count += sum(1 for line in lines if TOO_MANY.encode() in line)
+        self.count += sum(1 for line in lines if TOO_MANY in line)
+        self.reserved += sum(1 for line in lines if RESERVED in line)
         return self.count
 
 
@@ -164,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; see the module docstring."""
     parser = argparse.ArgumentParser(prog="watch", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--pg-config", type=Path)
     parser.add_argument("--pg-socket-dir")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-database", default="bench")
+    parser.add_argument("--pg-port", type=int)
+    parser.add_argument("--pg-database")
     parser.add_argument("--pg-log", type=Path)
     parser.add_argument("--pg-data-dir", type=Path)
     parser.add_argument("--metrics-url")
@@ -174,6 +185,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=1.2)
     parser.add_argument("--max-seconds", type=float, default=900.0)
     args = parser.parse_args(argv)
+    if args.pg_config:
+        try:
+            config = json.loads(args.pg_config.read_text())
+        except (OSError, ValueError) as error:
+            print(f"watch: cannot read --pg-config {args.pg_config}: {error}", file=sys.stderr)
+            return 1
+        args.pg_socket_dir = args.pg_socket_dir or config.get("socket_dir")
+        args.pg_port = args.pg_port or config.get("port")
+        args.pg_database = args.pg_database or config.get("database")
+        args.pg_log = args.pg_log or (Path(config["log"]) if config.get("log") else None)
+        data_dir = config.get("data_dir")
+        args.pg_data_dir = args.pg_data_dir or (Path(data_dir) if data_dir else None)
+    args.pg_port = args.pg_port or 5432
+    args.pg_database = args.pg_database or "bench"
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -198,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 record["pg"] = activity.by_state()
                 record["pg_total"] = sum(record["pg"].values())
                 record["too_many_clients"] = log.read()
+                record["reserved_slots"] = log.reserved
             if args.pg_data_dir:
                 record["pg_cpu_s"] = postmaster_cpu_s(args.pg_data_dir)
             if args.metrics_url:

@@ -19,7 +19,8 @@ def test_the_blow_up_is_invalid_with_too_many_clients_as_its_reason() -> None:
     assert summary.settings["max_connections"] == "20"
     assert summary.refused_too_many_clients == 154
     assert summary.invalid_reason == (
-        "PostgreSQL refused 154 connections: too many clients (max_connections=20)"
+        "PostgreSQL refused 154 connections: too many clients "
+        "(max_connections=20, 3 reserved for superusers)"
     )
     assert summary.as_dict()["invalid_reason"] == summary.invalid_reason
 
@@ -43,6 +44,16 @@ def test_granian_counters_and_gauges_over_the_repetition() -> None:
     assert summary.gauges["blocking_queue"].peak == 1
     assert summary.gauges["blocking_threads"].peak == 64
     assert summary.postgres_cpu_s == pytest.approx(2.47 - 1.74)
+
+
+def test_refusals_for_the_superusers_slots_count_too() -> None:
+    lines = [
+        {"kind": "settings", "max_connections": "20", "superuser_reserved_connections": "3"},
+        {"pg": {"idle": 16}, "too_many_clients": 2, "reserved_slots": 5, "final": True},
+    ]
+    summary = summarize(lines)
+    assert (summary.refused_too_many_clients, summary.refused_reserved_slots) == (2, 5)
+    assert summary.invalid_reason.startswith("PostgreSQL refused 7 connections: too many")
 
 
 def test_a_clean_repetition_has_no_reason() -> None:
