@@ -85,3 +85,16 @@ def test_a_worker_restart_is_the_reason_when_postgres_refused_nothing() -> None:
     ]
     assert "worker restarted" in summarize(lines).invalid_reason
     assert json.dumps(summarize(lines).as_dict())
+
+
+def test_the_watcher_watches_what_the_deployed_app_uses() -> None:
+    from runner.watcher import watch_argv
+
+    health = {"database": "postgresql", "serving": {"metrics_port": 9090}}
+    argv = watch_argv("/b", "/b/runs/w.jsonl", health, "198.18.0.10", bound_s=30)
+    assert argv[:4] == ["/b/venv/bin/python", "/b/app/tools/watch.py", "--out", "/b/runs/w.jsonl"]
+    assert argv[argv.index("--pg-config") + 1] == "/b/postgres.json"
+    assert argv[argv.index("--metrics-url") + 1] == "http://198.18.0.10:9090/"
+    assert argv[argv.index("--max-seconds") + 1] == "90"
+    sqlite_only = {"database": "sqlite", "serving": {"metrics_port": None}}
+    assert watch_argv("/b", "/b/o", sqlite_only, "198.18.0.10", bound_s=30) == []
