@@ -17,7 +17,9 @@ Variables (see docs/ARCHITECTURE.md, "App environment"):
   that sets the same security headers as the stock list, so no thread hop).
 - ``BENCH_UPSTREAM_URL`` and ``BENCH_UPSTREAM_DELAY_MS`` (default 100): the ``io``
   scenario's upstream delay server; ``BENCH_IO_CLIENT``: ``stdlib`` (default, a lean
-  keep-alive client) or ``httpx`` (see ``bench/upstream.py`` for why not by default).
+  keep-alive client) or ``httpx`` (see ``bench/upstream.py`` for why not by default);
+  ``BENCH_IO_QUERY``: ``1`` makes the io views run one small query before the upstream
+  wait (default ``0``), so each waiting request holds a database connection.
 - ``BENCH_INSTRUMENT``: ``1`` counts thread hops and CPU time for the requests that send
   ``X-Bench-Instrument: 1`` and reports them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms``
   response headers; other requests (all of ab's) are not counted (default ``0``; the
@@ -71,6 +73,7 @@ try:
     BENCH_UPSTREAM_DELAY_MS = read_int(os.environ, "BENCH_UPSTREAM_DELAY_MS", 100, 0, 10_000)
     BENCH_IO_CLIENT = read_choice(os.environ, "BENCH_IO_CLIENT", ("stdlib", "httpx"), "stdlib")
     BENCH_DB = read_db_connections(os.environ)
+    BENCH_IO_QUERY = read_bool(os.environ, "BENCH_IO_QUERY")
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 

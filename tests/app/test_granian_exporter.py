@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -58,5 +59,20 @@ def test_the_exporter_counts_the_requests_served(
         assert found["workers"] >= 1
         assert "py_wait_cumulative" in found
         assert "blocking_queue" in found
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("mode", ["asgi", "wsgi"])
+def test_io_with_a_query_first_serves_the_same_page(
+    tmp_path: Path, upstream: Process, servers: dict[str, Process], mode: str
+) -> None:
+    server = start_app(tmp_path, mode, upstream.base_url + "/", BENCH_IO_QUERY="1")
+    try:
+        assert json.loads(http_get(server.base_url + "/health/")[1])["upstream"]["query"] is True
+        for route in ("/io/sync/", "/io/async/"):
+            status, body = http_get(server.base_url + route)
+            assert status == 200
+            assert body == http_get(servers[mode].base_url + route)[1]
     finally:
         server.stop()
