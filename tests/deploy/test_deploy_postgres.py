@@ -102,7 +102,7 @@ def test_the_production_mistake_shows_as_too_many_clients(deployer: Deployer) ->
     summary = summarize(records)
     assert summary.settings["max_connections"] == "20"
     assert summary.refused_too_many_clients > 0
-    assert "too many clients (max_connections=20)" in summary.invalid_reason
+    assert "too many clients (max_connections=20, 3 reserved" in summary.invalid_reason
     # The app kept every connection it got: at most max_connections less the reserved 3.
     assert 1 <= summary.connections["total"]["peak"] <= 17
     assert summary.gauges["blocking_threads"].peak == 64
