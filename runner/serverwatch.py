@@ -136,3 +136,27 @@ def summarize(records: Iterable[dict[str, Any]]) -> WatchSummary:
         granian=granian,
         gauges=gauges,
     )
+
+
+# Reason codes kept beside the text in a sample's extra["reason_codes"] (runner/judge.py).
+PG_REFUSED = "pg_refused"
+WORKER_RESTART = "worker_restart"
+
+
+def note_server(sample: Any, server: dict[str, Any]) -> None:
+    """Store a repetition's server-side account in ``sample.extra["server"]`` and mark
+    the sample invalid with its reason (refused connections, a restarted worker).
+
+    A failed or aborted sample keeps its status; an invalid one gets the reason added.
+    """
+    sample.extra["server"] = server
+    reason = server.get("invalid_reason")
+    if not reason or sample.status not in ("ok", "invalid"):
+        return
+    code = PG_REFUSED if str(reason).startswith("PostgreSQL refused") else WORKER_RESTART
+    codes = sample.extra.setdefault("reason_codes", [])
+    if code not in codes:
+        codes.append(code)
+    sample.reason = f"{sample.reason}; {reason}" if sample.reason else str(reason)
+    sample.status = "invalid"
+    sample.valid = False

@@ -98,3 +98,23 @@ def test_the_watcher_watches_what_the_deployed_app_uses() -> None:
     assert argv[argv.index("--max-seconds") + 1] == "90"
     sqlite_only = {"database": "sqlite", "serving": {"metrics_port": None}}
     assert watch_argv("/b", "/b/o", sqlite_only, "198.18.0.10", bound_s=30) == []
+
+
+def test_refusals_make_a_sample_invalid_with_the_reason_and_its_code() -> None:
+    from types import SimpleNamespace
+
+    from runner.serverwatch import PG_REFUSED, note_server
+
+    server = summarize(parse(BLOWUP.read_text())).as_dict()
+    ok = SimpleNamespace(status="ok", valid=True, reason="", extra={})
+    note_server(ok, server)
+    assert (ok.status, ok.valid) == ("invalid", False)
+    assert ok.reason.startswith("PostgreSQL refused 154 connections: too many clients")
+    assert ok.extra["reason_codes"] == [PG_REFUSED]
+    assert ok.extra["server"]["refused_too_many_clients"] == 154
+    already = SimpleNamespace(status="invalid", valid=False, reason="184 non-2xx", extra={})
+    note_server(already, server)
+    assert already.reason.startswith("184 non-2xx; PostgreSQL refused")
+    failed = SimpleNamespace(status="failed", valid=False, reason="load failed", extra={})
+    note_server(failed, server)
+    assert failed.reason == "load failed" and "server" in failed.extra
