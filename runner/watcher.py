@@ -8,6 +8,7 @@ files. A watcher that fails never costs the sample: its error is stored instead.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from runner.serverwatch import WatchFormatError, parse, summarize
 
 STOP_WAIT_S = 10.0
 MARGIN_S = 60.0
+WATCH_FILE = "server-watch.jsonl"  # beside the repetition's raw files
 
 
 @dataclass
@@ -77,6 +79,15 @@ def start(
     return Watch(app, out, pid), None
 
 
+def abandon(watch: Watch | None) -> None:
+    """Stop a watcher whose repetition failed (its bound would stop it anyway); nothing
+    when there is none or it was already stopped."""
+    if watch is None or watch.pid == 0:
+        return
+    with contextlib.suppress(RemoteError):
+        watch.remote.run(f"kill -TERM {watch.pid}", warn=True, timeout=10)
+
+
 def stop(watch: Watch, local: Path) -> dict[str, Any]:
     """Stop the watcher, bring its lines back to ``local`` and summarize them.
 
@@ -84,6 +95,7 @@ def stop(watch: Watch, local: Path) -> dict[str, Any]:
     ``invalid_reason``), or ``{"error": ...}`` when the watcher's account is missing.
     """
     remote, pid = watch.remote, watch.pid
+    watch.pid = 0  # stopped: abandon() leaves it alone (the pid may be reused)
     try:
         remote.run(f"kill -TERM {pid}", warn=True, timeout=20)
         end = time.monotonic() + STOP_WAIT_S
