@@ -74,6 +74,7 @@ class Session:
         self._oom_base: int | None = None  # OOM kills in the app host's cgroup at the start
         self._oom_last: int | None = None  # ... when the last sample was taken
         self._said_uninstrumented = False
+        self._server_reason = ""  # the last repetition's server-side reason, if any
 
     # -- the whole run ----------------------------------------------------------------
     def run(self, policy: Policy, report: bool = True) -> Path:
@@ -299,6 +300,7 @@ class Session:
         if server is None:
             return
         server["app_connections"] = deployed.health.get("connections")
+        self._server_reason = str(server.get("invalid_reason") or "")
         if raw.exists():
             server["raw_file"] = str(raw.relative_to(self.store.run_dir))
         note_server(sample, server)
@@ -448,7 +450,9 @@ class Session:
         if health.get("status") != 200 or body.get("mode") != deployed.mode:
             self._stopped(
                 f"health re-check failed ({health.get('error') or health.get('status')}): "
-                f"the app stopped answering{self._oom_note()}; completed samples are in "
+                f"the app stopped answering{self._oom_note()}"
+                f"{'; last repetition: ' + self._server_reason if self._server_reason else ''}"
+                f"; completed samples are in "
                 f"{self.store.run_dir}; redeploy, then fab bench --resume {self.store.run_id}"
             )
 
