@@ -329,9 +329,8 @@ def _remove_data_root(prefix: str) -> None:
             shm_id = pidfile.read_text().splitlines()[6].split()[1]
             if _shm_attached(shm_id) == 0:
                 run(["ipcrm", "-m", shm_id], check=False)
+    # DATA_ROOT itself stays: another stack's create may be making its folder right now.
     shutil.rmtree(DATA_ROOT / prefix, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        DATA_ROOT.rmdir()  # only when no other stack has one
 
 
 def _shm_attached(shm_id: str) -> int | None:
