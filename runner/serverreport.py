@@ -20,7 +20,7 @@ HEADER = [
     "c",
     "config",
     "req/s (valid)",
-    "errors",
+    "failed + non-2xx",
     "PG conns peak",
     "PG conns mean",
     "by state (peak)",
