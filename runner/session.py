@@ -297,10 +297,10 @@ class Session:
         """The watcher's account into the sample (invalid on refused connections), with
         the app's connection settings and where its raw lines are (not in raw_files: those
         are the load tool's, one folder per host); nothing when nothing was watched."""
+        self._server_reason = str((server or {}).get("invalid_reason") or "")
         if server is None:
             return
         server["app_connections"] = deployed.health.get("connections")
-        self._server_reason = str(server.get("invalid_reason") or "")
         if raw.exists():
             server["raw_file"] = str(raw.relative_to(self.store.run_dir))
         note_server(sample, server)
