@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from runner import ena, hostmeta, instrument
+from runner import ena, hostmeta, instrument, watcher
 from runner.console import Progress, say
 from runner.deploy import ansible_playbook
 from runner.inventory import Inventory
@@ -33,6 +33,7 @@ from runner.plan import Level, Plan, check_hosts
 from runner.policies.base import Policy
 from runner.remote import LocalWriteError, Remote, RemoteError, connect
 from runner.results import RunData, RunStore, write_error
+from runner.serverwatch import note_server
 from runner.targets import Deployed, Endpoint, Target, TargetError, get_target
 
 WARMUP_S = 1.0  # a time-based tool's primer and warm-up
@@ -73,6 +74,7 @@ class Session:
         self._oom_base: int | None = None  # OOM kills in the app host's cgroup at the start
         self._oom_last: int | None = None  # ... when the last sample was taken
         self._said_uninstrumented = False
+        self._server_reason = ""  # the last repetition's server-side reason, if any
 
     # -- the whole run ----------------------------------------------------------------
     def run(self, policy: Policy, report: bool = True) -> Path:
@@ -231,16 +233,19 @@ class Session:
     def repetition(
         self, plan: Plan, deployed: Deployed, level: Level, path: str, repeat: int
     ) -> Sample:
-        """One repetition: the load on all load generators, CPU around it, files pulled
-        back, the result judged."""
+        """One repetition: the load on all load generators, CPU and the server's side
+        (runner/watcher.py) around it, files pulled back, the result judged."""
         key = f"{deployed.mode}-{level.scenario}-{path.strip('/').replace('/', '_')}"
         where = f"{self.store.run_id}/{key}-c{level.concurrency}-n{level.requests}-rep{repeat}"
         base = self.sample_base(plan, deployed, level, path, repeat)
         base["started_at"] = datetime.now(UTC).isoformat()
         spec = self.spec(plan, level, path, deployed)
+        local = self.store.run_dir / "raw" / where.split("/", 1)[1]
         stage = "load"
+        watch, server = None, None
         try:
             net_before = self._allowances()
+            watch, server = self._watch(deployed, where.split("/", 1)[1], spec.bound_s())
             app_before, lg_before = self._cpu()
             started = time.monotonic()
             runs = run_on_hosts(self.load, self.loadgens, spec, where)
@@ -249,12 +254,13 @@ class Session:
             net_after = self._allowances()
             mem_after = self._memory()
             granian = self.app.probe("procs", "granian") if self.app else {}
+            server = watcher.stop(watch, local / watcher.WATCH_FILE) if watch else server
             stage = "pullback"
-            local = self.store.run_dir / "raw" / where.split("/", 1)[1]
             files = pull(self.loadgens, runs, local, self.store.run_dir)
         except LocalWriteError as exc:
             raise write_error(Path(exc.filename or self.store.run_dir), exc) from None
         except RemoteError as exc:
+            watcher.abandon(watch)
             return Sample(
                 **base,
                 status="failed",
@@ -269,10 +275,35 @@ class Session:
         sample = judge(base, result, deployed.lengths.get(path), cpu)
         sample.server_rss_mib = granian.get("rss_mib")
         ena.note(sample, net_before, net_after)
+        self._note_server(sample, server, deployed, local / watcher.WATCH_FILE)
         # Kills since the last sample count: one during the warm-up hurts this one too.
         note_oom(sample, {"oom_kills": self._oom_last}, mem_after)
         self._oom_last = mem_after.get("oom_kills")
         return sample
+
+    def _watch(
+        self, deployed: Deployed, name: str, bound_s: float
+    ) -> tuple[watcher.Watch | None, dict[str, Any] | None]:
+        """Start the app host's server watcher (PostgreSQL's connections, Granian's
+        metrics): the watch, or the error to store in its place, or neither."""
+        if self.app is None:
+            return None, None
+        watch, error = watcher.start(self.app, deployed.health, name, bound_s)
+        return watch, ({"error": error} if error else None)
+
+    def _note_server(
+        self, sample: Sample, server: dict[str, Any] | None, deployed: Deployed, raw: Path
+    ) -> None:
+        """The watcher's account into the sample (invalid on refused connections), with
+        the app's connection settings and where its raw lines are (not in raw_files: those
+        are the load tool's, one folder per host); nothing when nothing was watched."""
+        self._server_reason = str((server or {}).get("invalid_reason") or "")
+        if server is None:
+            return
+        server["app_connections"] = deployed.health.get("connections")
+        if raw.exists():
+            server["raw_file"] = str(raw.relative_to(self.store.run_dir))
+        note_server(sample, server)
 
     def _prime(
         self,
@@ -419,7 +450,9 @@ class Session:
         if health.get("status") != 200 or body.get("mode") != deployed.mode:
             self._stopped(
                 f"health re-check failed ({health.get('error') or health.get('status')}): "
-                f"the app stopped answering{self._oom_note()}; completed samples are in "
+                f"the app stopped answering{self._oom_note()}"
+                f"{'; last repetition: ' + self._server_reason if self._server_reason else ''}"
+                f"; completed samples are in "
                 f"{self.store.run_dir}; redeploy, then fab bench --resume {self.store.run_id}"
             )
 

@@ -77,17 +77,30 @@ def _upstream_failed(error: upstream.UpstreamError) -> HttpResponse:
     )
 
 
+def _one_user() -> QuerySet[User]:
+    return User.objects.filter(pk__gte=1).order_by("pk")[:1]
+
+
 def io_sync(request: HttpRequest) -> HttpResponse:
-    """Wait on the upstream with a blocking client (holds a thread while it waits)."""
+    """Wait on the upstream with a blocking client (holds a thread while it waits).
+
+    With ``BENCH_IO_QUERY`` on, one small query first, as a real view would: the
+    request then holds a database connection while it waits on the upstream.
+    """
     try:
+        if settings.BENCH_IO_QUERY:
+            list(_one_user())
         return _io_page(upstream.fetch_sync())
     except upstream.UpstreamError as error:
         return _upstream_failed(error)
 
 
 async def io_async(request: HttpRequest) -> HttpResponse:
-    """Wait on the upstream with an async client (yields the event loop while it waits)."""
+    """Wait on the upstream with an async client (yields the event loop while it waits);
+    with ``BENCH_IO_QUERY`` on, one query first through the async ORM."""
     try:
+        if settings.BENCH_IO_QUERY:
+            [user async for user in _one_user()]
         return _io_page(await upstream.fetch_async())
     except upstream.UpstreamError as error:
         return _upstream_failed(error)
@@ -128,6 +141,10 @@ def health(request: HttpRequest) -> JsonResponse:
             },
             "debug": settings.DEBUG,
             "database": connection.vendor,
+            "connections": {
+                "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE", 0),
+                "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+            },
             "middleware": settings.BENCH_MIDDLEWARE,
             "instrument": settings.BENCH_INSTRUMENT,
             "serving": _serving_from_env(),
@@ -135,6 +152,7 @@ def health(request: HttpRequest) -> JsonResponse:
                 "url": settings.BENCH_UPSTREAM_URL,
                 "delay_ms": settings.BENCH_UPSTREAM_DELAY_MS,
                 "client": settings.BENCH_IO_CLIENT,
+                "query": settings.BENCH_IO_QUERY,
             },
         }
     )

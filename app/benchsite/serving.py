@@ -26,7 +26,15 @@ host                BENCH_HOST              127.0.0.1
 port                BENCH_PORT              8000
 preset              BENCH_PRESET            none; ``original`` = the original study's
                                             "4 workers and 6 threads"
+metrics_port        BENCH_METRICS_PORT      none (no exporter); a port turns on Granian's
+                                            Prometheus exporter on ``host``:port
 ==================  ======================  ===============================================
+
+Granian's metrics (Granian >= 2.7; names and units in its README, "Metrics"): with a
+metrics port the command gets ``--metrics --metrics-address <host> --metrics-port <port>
+--metrics-scrape-interval 1``. The exporter shows what the workers last sent it, and the
+default 15 s interval would make readings taken around a repetition stale; 1 s is
+Granian's minimum. The port must differ from the app's.
 
 Threads differ by interface: under WSGI the blocking threads run the Python app (one
 request each), under ASGI the single blocking thread runs the event loop and Granian
@@ -76,6 +84,7 @@ MAX_WORKERS = 256
 MAX_BLOCKING_THREADS = 4096
 MAX_RUNTIME_THREADS = 256
 MAX_BACKPRESSURE = 1_000_000
+METRICS_SCRAPE_INTERVAL_S = 1
 
 # Environment variable of each field, in the order the CLI and JSON show them.
 ENV_NAMES = {
@@ -88,6 +97,7 @@ ENV_NAMES = {
     "host": "BENCH_HOST",
     "port": "BENCH_PORT",
     "preset": "BENCH_PRESET",
+    "metrics_port": "BENCH_METRICS_PORT",
 }
 
 
@@ -109,6 +119,7 @@ class ServingConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     preset: str = "none"
+    metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ServingConfig:
@@ -137,6 +148,7 @@ class ServingConfig:
             host=environ.get("BENCH_HOST", "").strip() or "127.0.0.1",
             port=read_int(environ, "BENCH_PORT", 8000, 1, 65535) or 8000,
             preset=preset,
+            metrics_port=read_int(environ, "BENCH_METRICS_PORT", None, 1, 65535),
         )
         config.validate()
         return config
@@ -150,6 +162,12 @@ class ServingConfig:
         _check_range("BENCH_RUNTIME_THREADS", self.runtime_threads, 1, MAX_RUNTIME_THREADS)
         _check_range("BENCH_BACKPRESSURE", self.backpressure, 1, MAX_BACKPRESSURE)
         _check_range("BENCH_PORT", self.port, 1, 65535)
+        _check_range("BENCH_METRICS_PORT", self.metrics_port, 1, 65535)
+        if self.metrics_port == self.port:
+            raise ConfigError(
+                f"BENCH_METRICS_PORT={self.metrics_port} is the app's own port: "
+                "choose another port for Granian's metrics exporter"
+            )
         if self.mode == "asgi" and (self.blocking_threads or 1) > 1:
             raise ConfigError(
                 f"BENCH_BLOCKING_THREADS={self.blocking_threads} needs BENCH_MODE=wsgi: under "
@@ -217,6 +235,16 @@ def granian_argv(config: ServingConfig) -> list[str]:
     for flag, value in optional.items():
         if value is not None:
             argv += [flag, str(value)]
+    if config.metrics_port is not None:
+        argv += [
+            "--metrics",
+            "--metrics-address",
+            config.host,
+            "--metrics-port",
+            str(config.metrics_port),
+            "--metrics-scrape-interval",
+            str(METRICS_SCRAPE_INTERVAL_S),
+        ]
     argv += ["--working-dir", str(APP_DIR), TARGETS[config.mode]]
     return argv
 

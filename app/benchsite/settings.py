@@ -17,18 +17,31 @@ Variables (see docs/ARCHITECTURE.md, "App environment"):
   that sets the same security headers as the stock list, so no thread hop).
 - ``BENCH_UPSTREAM_URL`` and ``BENCH_UPSTREAM_DELAY_MS`` (default 100): the ``io``
   scenario's upstream delay server; ``BENCH_IO_CLIENT``: ``stdlib`` (default, a lean
-  keep-alive client) or ``httpx`` (see ``bench/upstream.py`` for why not by default).
+  keep-alive client) or ``httpx`` (see ``bench/upstream.py`` for why not by default);
+  ``BENCH_IO_QUERY``: ``1`` makes the io views run one small query before the upstream
+  wait (default ``0``), so each waiting request holds a database connection.
 - ``BENCH_INSTRUMENT``: ``1`` counts thread hops and CPU time for the requests that send
   ``X-Bench-Instrument: 1`` and reports them in ``X-Bench-Hops`` and ``X-Bench-Cpu-Ms``
   response headers; other requests (all of ab's) are not counted (default ``0``; the
   deploy turns it on; the entry points wrap the application, see ``bench/instrument.py``).
 
-Database connections, the same in both modes: ``CONN_MAX_AGE = 0``. Django's docs say to
-disable persistent connections under ASGI (each request may run in a different thread,
-so a persistent connection is never reused and leaks) and to use a pool instead; doing
-the same under WSGI keeps the comparison fair. For PostgreSQL both modes use Django's
-psycopg 3 pool (``OPTIONS = {"pool": True}``: psycopg_pool's defaults, 4 connections per
-worker process, 30 s wait); SQLite opens a file connection per request in both modes.
+Database connections, the same in both modes by default: ``CONN_MAX_AGE = 0``. Django's
+docs say to disable persistent connections under ASGI (each request may run in a
+different thread, so a persistent connection is never reused and leaks) and to use a
+pool instead; doing the same under WSGI keeps the comparison fair. For PostgreSQL both
+modes use Django's psycopg 3 pool (``OPTIONS = {"pool": {...}}``, 4 connections per
+worker process and a 30 s wait by default); SQLite opens a file connection per request.
+
+The production mistake is reproducible on purpose (PostgreSQL only):
+
+- ``BENCH_DB_POOL``: ``1`` (default) or ``0``: no pool, one connection per thread that
+  asks (Django's classic behaviour; with hundreds of WSGI blocking threads that is
+  hundreds of connections).
+- ``BENCH_DB_POOL_MIN`` / ``BENCH_DB_POOL_MAX``: the pool's ``min_size`` / ``max_size``
+  per worker process (default 4 / 4, psycopg_pool's own default).
+- ``BENCH_CONN_MAX_AGE``: seconds a connection is kept (default 0, Django's default; 0 to
+  86400); above 0 needs ``BENCH_DB_POOL=0``, as Django refuses persistent connections
+  with a pool.
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
+from benchsite.dbconfig import read_db_connections
 from benchsite.env import (
     MIDDLEWARE_STACKS,
     ConfigError,
@@ -58,6 +72,8 @@ try:
     BENCH_MIDDLEWARE = read_choice(os.environ, "BENCH_MIDDLEWARE", MIDDLEWARE_STACKS, "stock")
     BENCH_UPSTREAM_DELAY_MS = read_int(os.environ, "BENCH_UPSTREAM_DELAY_MS", 100, 0, 10_000)
     BENCH_IO_CLIENT = read_choice(os.environ, "BENCH_IO_CLIENT", ("stdlib", "httpx"), "stdlib")
+    BENCH_DB = read_db_connections(os.environ)
+    BENCH_IO_QUERY = read_bool(os.environ, "BENCH_IO_QUERY")
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -148,11 +164,11 @@ BENCH_DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", "") or BASE_DIR / "var")
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
     try:
-        _database = dj_database_url.parse(_database_url, conn_max_age=0)
+        _database = dj_database_url.parse(_database_url, conn_max_age=BENCH_DB.conn_max_age)
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {error}") from None
-    if _database["ENGINE"] == "django.db.backends.postgresql":
-        _database.setdefault("OPTIONS", {})["pool"] = True
+    if _database["ENGINE"] == "django.db.backends.postgresql" and BENCH_DB.pool:
+        _database.setdefault("OPTIONS", {})["pool"] = BENCH_DB.pool_options()
 else:
     BENCH_DATA_DIR.mkdir(parents=True, exist_ok=True)
     _database = {

@@ -88,6 +88,9 @@ locals {
         ansible_python_interpreter   = "/usr/bin/python3"
         private_address              = h.address
         bench_root                   = "${local.state_dir}/hosts/${h.short}"
+        # Made and removed by scripts/localhosts.py (DATA_ROOT): outside state_dir, which
+        # may be under /root, so services running as their own user (PostgreSQL) reach it.
+        data_root = "/var/lib/abw-local/${var.name_prefix}/${h.short}"
         machine_class = {
           name       = var.machine_class.name
           cpus       = length(h.cpus)

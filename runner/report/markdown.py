@@ -17,6 +17,7 @@ from runner.report.plots import make_plots
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
 from runner.report.text import fmt, pct, rps_text, table
 from runner.results import RunData, RunStore, load_run
+from runner.serverreport import server_section
 
 REPORT = "report.md"
 
@@ -207,6 +208,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
     lines += ceiling_section(runs, cells)
     lines += why_section(runs, cells)
+    lines += server_section(s for run in runs for s in run.samples)
     lines += configs_section(runs, cells)
     lines += hosts_section(runs)
     lines += original_section(cells, pairs)

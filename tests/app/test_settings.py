@@ -66,5 +66,42 @@ def test_secret_key_file_hosts_postgres_pool_and_middleware(tmp_path: Path) -> N
     assert found["hosts"] == ["198.18.0.10", "localhost"]
     assert found["engine"] == "django.db.backends.postgresql"
     assert found["conn_max_age"] == 0
-    assert found["pool"] is True
+    assert found["pool"] == {"min_size": 4, "max_size": 4, "timeout": 30}
     assert found["middleware"] == ["bench.middleware.SecurityHeadersMiddleware"]
+
+
+def _postgres_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return app_env(
+        tmp_path,
+        "wsgi",
+        "http://127.0.0.1:9/",
+        DATABASE_URL="postgres://bench@198.18.0.10:5432/bench",
+        **extra,
+    )
+
+
+def test_the_production_mistake_no_pool_and_persistent_connections(tmp_path: Path) -> None:
+    found = _settings(_postgres_env(tmp_path, BENCH_DB_POOL="0", BENCH_CONN_MAX_AGE="60"))
+    assert found["conn_max_age"] == 60
+    assert found["pool"] is None
+
+
+def test_pool_sizes_come_from_the_environment(tmp_path: Path) -> None:
+    found = _settings(_postgres_env(tmp_path, BENCH_DB_POOL_MIN="2", BENCH_DB_POOL_MAX="16"))
+    assert found["pool"] == {"min_size": 2, "max_size": 16, "timeout": 30}
+
+
+def _refusal(env: dict[str, str]) -> str:
+    env = {**env, "DJANGO_SETTINGS_MODULE": "benchsite.settings", "PYTHONPATH": str(APP_DIR)}
+    result = subprocess.run([PYTHON, "-c", PROBE], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    return result.stderr.strip().splitlines()[-1]
+
+
+def test_bad_connection_settings_are_one_clear_line(tmp_path: Path) -> None:
+    negative = _refusal(_postgres_env(tmp_path, BENCH_DB_POOL="0", BENCH_CONN_MAX_AGE="-5"))
+    assert "BENCH_CONN_MAX_AGE must be 0 or more seconds (got -5)" in negative
+    with_pool = _refusal(_postgres_env(tmp_path, BENCH_CONN_MAX_AGE="60"))
+    assert "BENCH_CONN_MAX_AGE=60 needs BENCH_DB_POOL=0" in with_pool
+    inverted = _refusal(_postgres_env(tmp_path, BENCH_DB_POOL_MIN="8", BENCH_DB_POOL_MAX="2"))
+    assert "BENCH_DB_POOL_MAX=2 is below BENCH_DB_POOL_MIN=8" in inverted

@@ -40,7 +40,34 @@ def empty_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "middleware must be one of: stock, minimal, async",
         ),
         ({"mode": "asgi", "database": "mysql"}, "database must be one of: sqlite, postgresql"),
-        ({"mode": "asgi", "database": "postgresql"}, "database=postgresql needs database_url="),
+        (
+            {"mode": "asgi", "database": "mariadb"},
+            'database must be one of: sqlite, postgresql (got "mariadb")',
+        ),
+        (
+            {"mode": "asgi", "database_url": "mysql://x@h/db"},
+            "database_url must look like postgres://",
+        ),
+        (
+            {"mode": "wsgi", "database": "postgresql", "db_pool": "off", "conn_max_age": -1},
+            'conn_max_age must be a whole number of seconds from 0 to 86400 (got "-1")',
+        ),
+        (
+            {"mode": "wsgi", "database": "postgresql", "conn_max_age": 60},
+            "conn_max_age=60 needs db_pool=off",
+        ),
+        (
+            {"mode": "wsgi", "database": "postgresql", "db_pool": "maybe"},
+            "db_pool must be true or false",
+        ),
+        (
+            {"mode": "wsgi", "database": "postgresql", "max_connections": 2},
+            'max_connections must be a whole number from 5 to 10000 (got "2")',
+        ),
+        (
+            {"mode": "wsgi", "metrics_port": 70000},
+            "metrics_port must be a whole number from 0 to 65535",
+        ),
         ({"mode": "asgi", "debug": "maybe"}, "debug must be true or false"),
         ({"mode": "asgi", "instrument": "sometimes"}, "instrument must be true or false"),
         ({"mode": "asgi", "io_client": "curl"}, "io_client must be one of: stdlib, httpx"),
@@ -69,3 +96,11 @@ def test_good_variables_pass_the_checks(empty_inventory: Path) -> None:
     proc = run_playbook("deploy.yml", empty_inventory, extra, timeout=100)
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert play_recap(proc.stdout)["localhost"]["failed"] == 0
+
+
+@pytest.mark.timeout(120)
+def test_the_production_mistake_passes_the_checks(empty_inventory: Path) -> None:
+    extra = {"mode": "wsgi", "database": "postgresql", "db_pool": "off", "conn_max_age": 60,
+             "blocking_threads": 64, "max_connections": 20, "metrics_port": 9090}  # fmt: skip
+    proc = run_playbook("deploy.yml", empty_inventory, extra, timeout=100)
+    assert proc.returncode == 0, proc.stdout[-2000:]

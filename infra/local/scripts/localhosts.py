@@ -49,6 +49,10 @@ from host_resources import (
 
 PREFIX_RE = re.compile(r"^[a-z0-9]{1,8}$")
 REGISTRY = Path("/run/abw-local")  # prefix -> spec, so clean-hosts can find a stack's files
+# Each host's data_root (/var/lib/abw-local/PREFIX/HOST): for services that run as their own
+# user (PostgreSQL as postgres), which cannot reach a state_dir under /root (mode 0700).
+DATA_ROOT = Path("/var/lib/abw-local")
+SERVER_STOP_S = 10.0
 SSHD_WAIT_S = 15.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -269,6 +273,7 @@ def remove_stack(prefix: str, state_dir: str | None) -> list[str]:
     Harmless when already gone. Returns what could not be removed (empty when clean).
     """
     check_prefix(prefix)
+    _stop_servers(prefix)
     _kill_all(prefix)
     problems = _remove_cgroups(prefix)
     names = host_names(prefix)
@@ -280,12 +285,62 @@ def remove_stack(prefix: str, state_dir: str | None) -> list[str]:
             run(["ip", "link", "del", link["ifname"]], check=False)
     if state_dir:
         _remove_files(Path(state_dir))
+    _remove_data_root(prefix)
+    if (DATA_ROOT / prefix).exists():
+        problems.append(str(DATA_ROOT / prefix))
     (REGISTRY / f"{prefix}.json").unlink(missing_ok=True)
     left = existing_objects(prefix)
     problems += [n for names_ in left.values() for n in names_ if n not in problems]
     if stack_pids(prefix):
         problems.append(f"processes {sorted(stack_pids(prefix))}")
     return problems
+
+
+def _postmaster_files(prefix: str) -> list[Path]:
+    """postmaster.pid of every PostgreSQL cluster under the stack's data roots."""
+    return sorted((DATA_ROOT / prefix).glob("*/postgres/data/postmaster.pid"))
+
+
+def _stop_servers(prefix: str) -> None:
+    """Ask each PostgreSQL of the stack for an immediate shutdown before the SIGKILLs.
+
+    A killed postmaster leaves its SysV shared-memory segment behind; one that shuts down
+    (SIGQUIT: immediate, no checkpoint, the data is thrown away anyway) removes it.
+    """
+    ours = stack_pids(prefix)
+    waiting: list[int] = []
+    for pidfile in _postmaster_files(prefix):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int(pidfile.read_text().splitlines()[0])
+            if pid in ours:
+                os.kill(pid, signal.SIGQUIT)
+                waiting.append(pid)
+    end = time.monotonic() + SERVER_STOP_S
+    while waiting and time.monotonic() < end:
+        waiting = [pid for pid in waiting if Path(f"/proc/{pid}").exists()]
+        time.sleep(0.1)
+
+
+def _remove_data_root(prefix: str) -> None:
+    """Remove DATA_ROOT/PREFIX, and the shared memory of a server that was killed."""
+    for pidfile in _postmaster_files(prefix):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # Line 7 of postmaster.pid: "<shm key> <shm id>" of the server's SysV segment.
+            shm_id = pidfile.read_text().splitlines()[6].split()[1]
+            if _shm_attached(shm_id) == 0:
+                run(["ipcrm", "-m", shm_id], check=False)
+    # DATA_ROOT itself stays: another stack's create may be making its folder right now.
+    shutil.rmtree(DATA_ROOT / prefix, ignore_errors=True)
+
+
+def _shm_attached(shm_id: str) -> int | None:
+    """Processes attached to a SysV shared-memory segment, None when it does not exist."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == shm_id:
+                return int(fields[6])
+    return None
 
 
 def _kill_all(prefix: str, rounds: int = 100) -> None:
@@ -405,6 +460,10 @@ def _make_files(spec: dict[str, Any]) -> None:
         _keygen(keygen, key, f"{prefix}-{host['short']}")
         bench_root = state_dir / "hosts" / host["short"]
         bench_root.mkdir(mode=0o755, parents=True, exist_ok=True)
+        data_root = DATA_ROOT / prefix / host["short"]
+        data_root.mkdir(mode=0o755, parents=True, exist_ok=True)
+        for folder in (DATA_ROOT, DATA_ROOT / prefix, data_root):
+            os.chmod(folder, 0o755)  # reachable by the services' own users (umask aside)
     write(state_dir / "stack.json", json.dumps(spec, indent=2) + "\n", 0o600)
 
 
