@@ -1,4 +1,4 @@
-"""Resolve the built-in app's lock for one Django × Python combination.
+"""Resolve the built-in app's lock for one Django x Python combination.
 
 The target interpreter's own pip resolves it (pip on Python 3.11 cannot see Django 6.x,
 whose Requires-Python is >=3.12), with every other pin of requirements/app.lock as a
@@ -99,7 +99,9 @@ def render(django: str, python_minor: str, python_exact: str, installs: list[dic
         for item in installs
     )
     django_meta = next(
-        item["metadata"] for item in installs if canonicalize_name(item["metadata"]["name"]) == "django"
+        item["metadata"]
+        for item in installs
+        if canonicalize_name(item["metadata"]["name"]) == "django"
     )
     lines = [
         f"# The app for Django {django} on Python {python_minor}, resolved by Python "
@@ -153,7 +155,7 @@ def index_django_versions() -> list[str]:
 
 
 def plan(django: str, python: str, root: Path = ROOT) -> matrix.Matrix:
-    """The matrix of comma lists `django` × `python` on this machine, checked against the
+    """The matrix of comma lists `django` x `python` on this machine, checked against the
     committed locks (and the package index, for a Django that has no lock)."""
     djangos = matrix.parse_list(django, "django", matrix.check_django)
     pythons = matrix.parse_list(python, "python", matrix.check_python)

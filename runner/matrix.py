@@ -1,4 +1,4 @@
-"""The version matrix: Django × Python combinations, expanded as tox does (pure).
+"""The version matrix: Django x Python combinations, expanded as tox does (pure).
 
 `expand(["5.2", "6.1"], ["3.11", "3.12"], ...)` gives the combinations to measure, in
 order, and those skipped up front because Django does not support that Python (its
@@ -181,7 +181,7 @@ def expand(
     pythons_here: Collection[str],
     index_versions: Callable[[], Collection[str]],
 ) -> Matrix:
-    """The product djangos × pythons: combinations to measure and those skipped up front.
+    """The product djangos x pythons: combinations to measure and those skipped up front.
 
     Refuses (MatrixError) a Python the app does not support or this machine lacks, a
     Django the package index does not serve or that has no lock, a supported combination
@@ -224,9 +224,7 @@ def expand(
             combo = Combination(django, python)
             spec = specs[django]
             if spec is not None and not _supports(spec, python):
-                result.skipped.append(
-                    Skipped(combo, f"Django {django} requires Python {spec}")
-                )
+                result.skipped.append(Skipped(combo, f"Django {django} requires Python {spec}"))
                 continue
             if combo not in locked:
                 raise MatrixError(
@@ -237,7 +235,7 @@ def expand(
     if not result.combinations:
         reasons = "; ".join(sorted({s.reason for s in result.skipped}))
         raise MatrixError(
-            f"no supported combination in Django {','.join(djangos)} × Python "
+            f"no supported combination in Django {','.join(djangos)} x Python "
             f"{','.join(pythons)}: {reasons}"
         )
     return result
