@@ -55,7 +55,7 @@ $(BIN)/.installed: requirements/controller.lock
 wheelhouse: $(WHEELHOUSE)/.built ## Wheels for the hosts (they reach no registry): DJANGO=5.2 HOST_PYTHON=3.11
 
 # flock: matrix runs and tests may ask for the same combination at once.
-$(WHEELHOUSE)/.built: $(APP_LOCK) $(BIN)/.installed
+$(WHEELHOUSE)/.built: $(APP_LOCK) | $(BIN)/.installed
 	@mkdir -p $(WHEELHOUSE)
 	flock $(WHEELHOUSE).lock $(BIN)/pip download -q -r $(APP_LOCK) -d $(WHEELHOUSE) \
 	  --only-binary=:all: --python-version $(HOST_PYTHON) --implementation cp \
