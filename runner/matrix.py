@@ -250,3 +250,29 @@ def describe(matrix: Matrix) -> str:
             f"{s.combination.label()} ({s.reason})" for s in matrix.skipped
         )
     return text
+
+
+def series(version: str) -> str:
+    """The X.Y of a version ("6.1.3" -> "6.1"; "3.12.1" -> "3.12")."""
+    return ".".join(str(version).split(".")[:2])
+
+
+def matrix_deployments(
+    deployments: list[tuple[str, dict[str, object]]], combinations: list[Combination]
+) -> list[tuple[str, dict[str, object]]]:
+    """Each (mode, deploy variables) of `deployments` for each combination in turn, with
+    the combination's `django` and `python` deploy variables (both modes of a combination
+    back to back, so that its pair is measured under the same conditions)."""
+    return [
+        (mode, {**config, "django": combo.django, "python": combo.python})
+        for combo in combinations
+        for mode, config in deployments
+    ]
+
+
+def combination_of(serving: Mapping[str, object]) -> Combination | None:
+    """The combination a sample's serving config names (a matrix run's), else None."""
+    django, python = serving.get("django"), serving.get("python")
+    if not django or not python:
+        return None
+    return Combination(series(str(django)), series(str(python)))

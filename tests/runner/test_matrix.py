@@ -160,3 +160,20 @@ def test_the_real_matrix_on_this_machine() -> None:
         "django6.1-py3.12",
     ]
     assert [s.combination.key for s in result.skipped] == ["django6.1-py3.11"]
+
+
+def test_each_combination_deploys_both_modes_back_to_back() -> None:
+    base = [("asgi", {"workers": 1}), ("wsgi", {"workers": 1})]
+    combos = [Combination("5.2", "3.11"), Combination("6.1", "3.12")]
+    assert matrix.matrix_deployments(base, combos) == [
+        ("asgi", {"workers": 1, "django": "5.2", "python": "3.11"}),
+        ("wsgi", {"workers": 1, "django": "5.2", "python": "3.11"}),
+        ("asgi", {"workers": 1, "django": "6.1", "python": "3.12"}),
+        ("wsgi", {"workers": 1, "django": "6.1", "python": "3.12"}),
+    ]
+
+
+def test_a_sample_names_its_combination_by_series() -> None:
+    serving = {"workers": 1, "django": "6.1.3", "python": "3.12.1"}
+    assert matrix.combination_of(serving) == Combination("6.1", "3.12")
+    assert matrix.combination_of({"workers": 1}) is None
