@@ -276,3 +276,16 @@ def combination_of(serving: Mapping[str, object]) -> Combination | None:
     if not django or not python:
         return None
     return Combination(series(str(django)), series(str(python)))
+
+
+def matrix_metadata(combinations: list[Combination], skipped: list[Skipped]) -> dict[str, object]:
+    """The run metadata's "matrix": what was measured (with each lock) and what was skipped."""
+    return {
+        "combinations": [
+            {"django": c.django, "python": c.python, "lock": c.lock} for c in combinations
+        ],
+        "skipped": [
+            {"django": s.combination.django, "python": s.combination.python, "reason": s.reason}
+            for s in skipped
+        ],
+    }

@@ -102,6 +102,10 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "tuned": "compare each mode at its best serving config (found by fab tune within "
         "--budget) and at the original's settings (serving preset original)",
         "budget": "seconds --search or --tuned may spend (default 600)",
+        "django": "version matrix: comma list of Django series, e.g. 5.2,6.1 (each with a "
+        "committed lock; docs/MATRIX.md); measures the product with --python",
+        "python": "version matrix: comma list of the app host's Python, e.g. 3.11,3.12 "
+        "(this machine's pyenv interpreters); unsupported combinations are skipped",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -131,6 +135,8 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     budget=600,
     load="ab",
     duration=0.0,
+    django="",
+    python="",
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from runner import stats
+from runner.report import stats
 from runner.matrix import Combination, Skipped
-from runner.matrix_report import Column, matrix_table, ratio_text
+from runner.report.matrix import Column, matrix_table, ratio_text
 
 
 def test_cells_are_ratios_with_their_interval_and_verdict() -> None:
