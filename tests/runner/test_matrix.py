@@ -177,3 +177,33 @@ def test_a_sample_names_its_combination_by_series() -> None:
     serving = {"workers": 1, "django": "6.1.3", "python": "3.12.1"}
     assert matrix.combination_of(serving) == Combination("6.1", "3.12")
     assert matrix.combination_of({"workers": 1}) is None
+
+
+def test_a_plan_with_a_matrix_deploys_each_supported_combination() -> None:
+    from runner.plan import PlanOptions, build_plan
+
+    plan = build_plan(
+        PlanOptions(preset="smoke", modes="asgi,wsgi", django="5.2,6.1", python="3.11,3.12")
+    )
+    assert [c.key for c in plan.matrix] == [
+        "django5.2-py3.11",
+        "django5.2-py3.12",
+        "django6.1-py3.12",
+    ]
+    assert [s.combination.key for s in plan.skipped] == ["django6.1-py3.11"]
+    assert [(m, c["django"], c["python"]) for m, c in plan.deployments] == [
+        ("asgi", "5.2", "3.11"),
+        ("wsgi", "5.2", "3.11"),
+        ("asgi", "5.2", "3.12"),
+        ("wsgi", "5.2", "3.12"),
+        ("asgi", "6.1", "3.12"),
+        ("wsgi", "6.1", "3.12"),
+    ]
+    assert any("skipped: Django 6.1 / Python 3.11" in note for note in plan.notes)
+
+
+def test_a_plan_without_versions_is_not_a_matrix() -> None:
+    from runner.plan import PlanOptions, build_plan
+
+    plan = build_plan(PlanOptions(preset="smoke", modes="asgi,wsgi"))
+    assert plan.matrix == () and all("django" not in c for _, c in plan.deployments)
