@@ -173,6 +173,47 @@ def _supports(spec: SpecifierSet, python: str) -> bool:
     return spec.contains(f"{python}.0", prereleases=True)
 
 
+def _check_pythons(pythons: list[str], pythons_here: Collection[str]) -> None:
+    """Each Python must be one the app supports and this machine has."""
+    app_floor = SpecifierSet(APP_REQUIRES_PYTHON)
+    for python in pythons:
+        if not _supports(app_floor, python):
+            raise MatrixError(
+                f"Python {python} is too old for the app (requires-python {APP_REQUIRES_PYTHON}): "
+                "pass 3.11 or newer"
+            )
+        if python not in pythons_here:
+            have = ", ".join(sorted(pythons_here, key=Version)) or "none"
+            raise MatrixError(
+                f"Python {python} is not on this machine: it has {have} "
+                "(install it with pyenv, or pick one of these)"
+            )
+
+
+def _check_djangos(
+    djangos: list[str],
+    locked: set[Combination],
+    index_versions: Callable[[], Collection[str]],
+    python: str,
+) -> None:
+    """Each Django series needs a committed lock; without one, the package index says
+    whether it exists at all."""
+    for django in djangos:
+        if any(c.django == django for c in locked):
+            continue
+        served = served_series(index_versions())
+        if django not in served:
+            older = f" (and {len(served) - 8} older series)" if len(served) > 8 else ""
+            raise MatrixError(
+                f"Django {django} is not on the package index: it serves "
+                f"{', '.join(served[-8:]) or 'nothing (is the index reachable?)'}{older}"
+            )
+        raise MatrixError(
+            f"Django {django} has no lock here: run `make lock DJANGO={django} "
+            f"HOST_PYTHON={python}` and commit it"
+        )
+
+
 def expand(
     djangos: list[str],
     pythons: list[str],
@@ -189,35 +230,10 @@ def expand(
     """
     if not djangos or not pythons:
         raise MatrixError("a matrix needs at least one --django and one --python version")
-    app_floor = SpecifierSet(APP_REQUIRES_PYTHON)
-    for python in pythons:
-        if not _supports(app_floor, python):
-            raise MatrixError(
-                f"Python {python} is too old for the app (requires-python {APP_REQUIRES_PYTHON}): "
-                "pass 3.11 or newer"
-            )
-        if python not in pythons_here:
-            have = ", ".join(sorted(pythons_here, key=Version)) or "none"
-            raise MatrixError(
-                f"Python {python} is not on this machine: it has {have} "
-                "(install it with pyenv, or pick one of these)"
-            )
+    _check_pythons(pythons, pythons_here)
     locked = locked_combinations(locks)
-    specs: dict[str, SpecifierSet | None] = {}
-    for django in djangos:
-        if not any(c.django == django for c in locked):
-            served = served_series(index_versions())
-            if django not in served:
-                older = f" (and {len(served) - 8} older series)" if len(served) > 8 else ""
-                raise MatrixError(
-                    f"Django {django} is not on the package index: it serves "
-                    f"{', '.join(served[-8:]) or 'nothing (is the index reachable?)'}{older}"
-                )
-            raise MatrixError(
-                f"Django {django} has no lock here: run `make lock DJANGO={django} "
-                f"HOST_PYTHON={pythons[-1]}` and commit it"
-            )
-        specs[django] = requires_python(django, locks)
+    _check_djangos(djangos, locked, index_versions, pythons[-1])
+    specs = {django: requires_python(django, locks) for django in djangos}
     result = Matrix()
     for django in djangos:
         for python in pythons:

@@ -319,11 +319,7 @@ def build_plan(opts: PlanOptions) -> Plan:
             load.check(_spec_of(level, opts))
         except LoadSpecError as exc:
             raise PlanError(str(exc)) from None
-    deployments, notes = _deployments(modes, opts)
-    combos, skipped = _matrix(opts)
-    if combos:
-        deployments = matrix_deployments(deployments, combos)
-        notes.append("version matrix: " + describe(Matrix(combos, skipped)))
+    deployments, notes_and_matrix = _deployments(modes, opts)
     return Plan(
         levels=tuple(levels),
         view=opts.view,
@@ -343,9 +339,7 @@ def build_plan(opts: PlanOptions) -> Plan:
         results=opts.results,
         resume=opts.resume,
         command=opts.command or command_line(),
-        notes=tuple(notes),
-        matrix=tuple(combos),
-        skipped=tuple(skipped),
+        **notes_and_matrix,
     )
 
 
@@ -409,13 +403,20 @@ def _spec_of(level: Level, opts: PlanOptions) -> Any:
 
 def _deployments(
     modes: tuple[str, ...], opts: PlanOptions
-) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
-    """Every (mode, deploy variables) a "levels" plan deploys in turn (none: `fab bench`)."""
+) -> tuple[list[tuple[str, dict[str, object]]], dict[str, Any]]:
+    """Every (mode, deploy variables) a "levels" plan deploys in turn (none: `fab bench`),
+    for each combination of the version matrix when there is one; and the Plan's notes,
+    matrix and skipped combinations."""
+    combos, skipped = _matrix(opts)
     if not modes or opts.policy != "levels":
-        return [], []
+        return [], {"notes": ()}
     from runner.policies.sweep import Sweep, deployments
 
-    return deployments(list(modes), opts.sweep or Sweep(), opts.deploy_vars)
+    found, notes = deployments(list(modes), opts.sweep or Sweep(), opts.deploy_vars)
+    if combos:
+        found = matrix_deployments(found, combos)
+        notes.append("version matrix: " + describe(Matrix(combos, skipped)))
+    return found, {"notes": tuple(notes), "matrix": tuple(combos), "skipped": tuple(skipped)}
 
 
 def _matrix(opts: PlanOptions) -> tuple[list[Combination], list[Skipped]]:
