@@ -56,6 +56,11 @@ def matrix_table(
     """Markdown lines: the table (one row per combination that ran, in the given order),
     then one line per combination skipped up front and why."""
     columns = sorted({col for cells in verdicts.values() for col in cells})
+    if not columns:
+        return [
+            "No combination has both modes measured at any level: no verdict yet.",
+            *(f"- skipped up front: {s.combination.label()}: {s.reason}" for s in skipped or []),
+        ]
     lines = [
         "| Django | Python | " + " | ".join(col.label() for col in columns) + " |",
         "|---|---|" + "---|" * len(columns),

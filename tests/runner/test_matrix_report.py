@@ -73,3 +73,8 @@ def test_a_matrix_run_s_report_pairs_within_each_combination(tmp_path) -> None:
         ("5.2", "3.11", "ASGI slower"),
         ("6.1", "3.12", "ASGI faster"),
     ]
+
+
+def test_a_matrix_with_no_pair_yet_says_so() -> None:
+    table = matrix_table({Combination("6.1", "3.12"): {}})
+    assert table == ["No combination has both modes measured at any level: no verdict yet."]
