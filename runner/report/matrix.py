@@ -37,16 +37,16 @@ class Column:
         return f"{self.scenario} c={self.concurrency}"
 
 
-def ratio_text(verdict: stats.Verdict) -> str:
-    """'0.94 (0.85..1.03) inconclusive'; '-' when there is no ratio."""
+def ratio_text(verdict: stats.Verdict, mark: bool = True) -> str:
+    """'0.94 (0.85..1.03) inconclusive' ('0.94 (0.85..1.03)' without the mark)."""
     if verdict.diff_pct is None:
         return f"- ({verdict.reason})" if verdict.reason else "-"
     ratio = 1 + verdict.diff_pct / 100
-    mark = VERDICT_MARK.get(verdict.verdict, verdict.verdict)
+    word = f" {VERDICT_MARK.get(verdict.verdict, verdict.verdict)}" if mark else ""
     if verdict.ci_low_pct is None or verdict.ci_high_pct is None:
-        return f"{ratio:.2f} {mark}"
+        return f"{ratio:.2f}{word}"
     low, high = 1 + verdict.ci_low_pct / 100, 1 + verdict.ci_high_pct / 100
-    return f"{ratio:.2f} ({low:.2f}..{high:.2f}) {mark}"
+    return f"{ratio:.2f} ({low:.2f}..{high:.2f}){word}"
 
 
 def matrix_table(
@@ -143,7 +143,7 @@ def matrix_section(runs: list[RunData], samples: list[Sample]) -> tuple[list[str
             lines += [
                 f"- {p.scenario} {p.view} c={p.concurrency}"
                 f"{' keep-alive' if p.keepalive else ''}: **{p.verdict.verdict}**, "
-                f"ASGI/WSGI {ratio_text(p.verdict)} ({p.verdict.reason})"
+                f"ASGI/WSGI {ratio_text(p.verdict, mark=False)} ({p.verdict.reason})"
                 for p in combo_pairs
             ]
         else:
