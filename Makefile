@@ -8,12 +8,24 @@ PYTHON ?= python3.11
 PREFLIGHT_PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The app's Django × Python combination (docs/MATRIX.md): its lock and its wheelhouse.
+# The default (5.2 on 3.11) keeps requirements/app.lock and build/wheelhouse, which
+# make setup builds; other combinations build on demand: make wheelhouse DJANGO=6.1 HOST_PYTHON=3.12
+DJANGO ?= 5.2
+HOST_PYTHON ?= 3.11
+COMBO := django$(DJANGO)-py$(HOST_PYTHON)
+ifeq ($(COMBO),django5.2-py3.11)
 WHEELHOUSE := build/wheelhouse
+APP_LOCK := requirements/app.lock
+else
+WHEELHOUSE := build/wheelhouse-$(COMBO)
+APP_LOCK := requirements/app-$(COMBO).lock
+endif
 APT_PACKAGES := openssh-server openssh-client apache2-utils wrk iproute2 procps rsync
 MODE ?= asgi
 PORT ?= 8000
 
-.PHONY: help preflight setup system-packages venv wheelhouse bench selfbench test lint fmt serve clean-hosts clean
+.PHONY: help preflight setup system-packages venv wheelhouse lock bench selfbench test lint fmt serve clean-hosts clean
 
 help: ## List the recipes
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,15 +52,22 @@ $(BIN)/.installed: requirements/controller.lock
 	$(BIN)/pip install -q -r requirements/controller.lock
 	@touch $@
 
-wheelhouse: $(WHEELHOUSE)/.built ## Wheels for the hosts (they reach no registry)
+wheelhouse: $(WHEELHOUSE)/.built ## Wheels for the hosts (they reach no registry): DJANGO=5.2 HOST_PYTHON=3.11
 
-$(WHEELHOUSE)/.built: requirements/app.lock $(BIN)/.installed
+# flock: matrix runs and tests may ask for the same combination at once.
+$(WHEELHOUSE)/.built: $(APP_LOCK) | $(BIN)/.installed
 	@mkdir -p $(WHEELHOUSE)
-	$(BIN)/pip download -q -r requirements/app.lock -d $(WHEELHOUSE) \
-	  --only-binary=:all: --python-version 3.11 --implementation cp \
+	flock $(WHEELHOUSE).lock $(BIN)/pip download -q -r $(APP_LOCK) -d $(WHEELHOUSE) \
+	  --only-binary=:all: --python-version $(HOST_PYTHON) --implementation cp \
 	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any
-	$(BIN)/pip download -q -d $(WHEELHOUSE) --only-binary=:all: --python-version 3.11 pip setuptools wheel
+	flock $(WHEELHOUSE).lock $(BIN)/pip download -q -d $(WHEELHOUSE) --only-binary=:all: --python-version $(HOST_PYTHON) pip setuptools wheel
 	@touch $@
+
+requirements/app-%.lock:
+	@echo "make: no lock $@: run make lock DJANGO=$(DJANGO) HOST_PYTHON=$(HOST_PYTHON) (and commit it)" >&2; exit 1
+
+lock: venv ## Resolve the app's lock for one combination with its own Python: make lock DJANGO=6.1 HOST_PYTHON=3.12
+	$(BIN)/python -m runner.locks $(DJANGO) $(HOST_PYTHON)
 
 bench: setup ## The main job on the local default (hosts up, compare both modes, report, hosts down)
 	$(BIN)/python -m runner.mainjob $(ARGS)

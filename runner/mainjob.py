@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", default="")
     parser.add_argument("--repeat", type=int, default=0)
     parser.add_argument("--results", default=str(ROOT / "results"))
+    parser.add_argument("--django", default="", help="version matrix: Django series, e.g. 5.2,6.1")
+    parser.add_argument("--python", default="", help="version matrix: Python, e.g. 3.11,3.12")
     parser.add_argument("--keep-hosts", action="store_true", help="do not destroy (debugging)")
     parser.add_argument("--name-prefix", default="", help="hosts' name prefix (default abw)")
     parser.add_argument("--subnet", default="", help="hosts' subnet (default 198.18.0.0/24)")
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 repeat=args.repeat,
                 preset=args.preset,
                 modes="asgi,wsgi",
+                django=args.django,
+                python=args.python,
                 inventory=str(stack.inventory),
                 results=args.results,
             )

@@ -123,6 +123,8 @@ class Sample:
     offered_rate: float | None = None
     dropped: int = 0
     in_flight: int = 0
+    # What served it, as the app's health page names it: django, python, asgiref, granian.
+    versions: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -184,6 +186,7 @@ class Sample:
         out["serving"] = dict(self.serving)
         out["loadgen_hosts"] = list(self.loadgen_hosts)
         out["raw_files"] = list(self.raw_files)
+        out["versions"] = dict(self.versions)
         out["extra"] = dict(self.extra)
         return out
 

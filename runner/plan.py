@@ -16,6 +16,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from runner.locks import plan as matrix_plan
+from runner.matrix import (
+    DEFAULT_DJANGO,
+    DEFAULT_PYTHON,
+    Combination,
+    Matrix,
+    MatrixError,
+    Skipped,
+    describe,
+    matrix_deployments,
+)
+
 SCENARIOS = ("users", "io", "plain")
 VIEWS = ("original", "sync", "async", "async-wrapped")
 MODES = ("asgi", "wsgi")
@@ -242,6 +254,10 @@ class Plan:
     resume: str = ""
     command: str = ""
     notes: tuple[str, ...] = ()
+    # The version matrix (--django/--python): the combinations measured, in order, and
+    # those skipped up front (runner.matrix); empty = the deployed versions, not a matrix.
+    matrix: tuple[Combination, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -273,6 +289,8 @@ class PlanOptions:
     resume: str = ""
     command: str = ""
     duration: float = 0.0
+    django: str = ""
+    python: str = ""
 
 
 def build_plan(opts: PlanOptions) -> Plan:
@@ -301,7 +319,7 @@ def build_plan(opts: PlanOptions) -> Plan:
             load.check(_spec_of(level, opts))
         except LoadSpecError as exc:
             raise PlanError(str(exc)) from None
-    deployments, notes = _deployments(modes, opts)
+    deployments, notes_and_matrix = _deployments(modes, opts)
     return Plan(
         levels=tuple(levels),
         view=opts.view,
@@ -321,7 +339,7 @@ def build_plan(opts: PlanOptions) -> Plan:
         results=opts.results,
         resume=opts.resume,
         command=opts.command or command_line(),
-        notes=tuple(notes),
+        **notes_and_matrix,
     )
 
 
@@ -385,10 +403,33 @@ def _spec_of(level: Level, opts: PlanOptions) -> Any:
 
 def _deployments(
     modes: tuple[str, ...], opts: PlanOptions
-) -> tuple[list[tuple[str, dict[str, object]]], list[str]]:
-    """Every (mode, deploy variables) a "levels" plan deploys in turn (none: `fab bench`)."""
+) -> tuple[list[tuple[str, dict[str, object]]], dict[str, Any]]:
+    """Every (mode, deploy variables) a "levels" plan deploys in turn (none: `fab bench`),
+    for each combination of the version matrix when there is one; and the Plan's notes,
+    matrix and skipped combinations."""
+    combos, skipped = _matrix(opts)
     if not modes or opts.policy != "levels":
-        return [], []
+        return [], {"notes": ()}
     from runner.policies.sweep import Sweep, deployments
 
-    return deployments(list(modes), opts.sweep or Sweep(), opts.deploy_vars)
+    found, notes = deployments(list(modes), opts.sweep or Sweep(), opts.deploy_vars)
+    if combos:
+        found = matrix_deployments(found, combos)
+        notes.append("version matrix: " + describe(Matrix(combos, skipped)))
+    return found, {"notes": tuple(notes), "matrix": tuple(combos), "skipped": tuple(skipped)}
+
+
+def _matrix(opts: PlanOptions) -> tuple[list[Combination], list[Skipped]]:
+    """The Django x Python combinations of --django/--python (none without them), checked
+    against the committed locks and this machine's interpreters (runner.locks)."""
+    if not opts.django and not opts.python:
+        return [], []
+    if opts.policy != "levels":
+        raise PlanError("--django/--python measure levels: not with --search, --tuned or fab tune")
+    if not opts.modes:
+        raise PlanError("--django/--python deploy each combination: use fab compare")
+    try:
+        found = matrix_plan(opts.django or DEFAULT_DJANGO, opts.python or DEFAULT_PYTHON)
+    except MatrixError as exc:
+        raise PlanError(str(exc)) from None
+    return list(found.combinations), list(found.skipped)

@@ -10,6 +10,7 @@ from runner.console import say
 from runner.deploy import DeployError
 from runner.inventory import InventoryError, load_inventory
 from runner.load import LoadSpecError
+from runner.matrix import matrix_metadata
 from runner.netsafety import UnsafeTargetError
 from runner.plan import Plan, PlanError, check_hosts
 from runner.policies import LevelsPolicy, policy_for
@@ -57,6 +58,8 @@ def run_plan(plan: Plan, report: bool = True) -> Path:
     check_hosts(plan, len(inventory.loadgens))
     store = open_store(plan.results, plan.resume)
     say(f"run {store.run_id}: results in {store.run_dir}")
+    if plan.matrix:
+        store.set_metadata({"matrix": matrix_metadata(list(plan.matrix), list(plan.skipped))})
     session = Session(plan, inventory, store)
     return session.run(policy_for(plan, inventory), report=report)
 

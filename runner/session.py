@@ -28,6 +28,7 @@ from runner.inventory import Inventory
 from runner.judge import CpuAround, judge
 from runner.load import LoadGenerator, LoadSpec, get_load_generator
 from runner.load.execute import parse_all, pull, run_on_hosts
+from runner.matrix import combination_of
 from runner.model import Sample
 from runner.plan import Level, Plan, check_hosts
 from runner.policies.base import Policy
@@ -71,6 +72,7 @@ class Session:
         self.app: Remote | None = None
         self.loadgens: list[Remote] = []
         self.deployed_as: tuple[str, str] | None = None  # (mode, config) deployed last
+        self.deployed_config: dict[str, object] = {}  # the deploy variables of the last deploy
         self._oom_base: int | None = None  # OOM kills in the app host's cgroup at the start
         self._oom_last: int | None = None  # ... when the last sample was taken
         self._said_uninstrumented = False
@@ -118,6 +120,7 @@ class Session:
         seconds = ansible_playbook(self.target.playbook, self.inventory.path, variables)
         self.store.note_deploy(mode, seconds)
         self.deployed_as = key
+        self.deployed_config = dict(config)
         return seconds
 
     # -- connections ------------------------------------------------------------------
@@ -144,6 +147,7 @@ class Session:
         answer as the target expects; return what runs and each scenario's endpoint."""
         try:
             deployed = self.target.check_health(self._get(self.target.health_path))
+            self._check_combination(deployed)
             routes = set(deployed.health.get("routes") or [])
             endpoints = {
                 lv.scenario: self.target.endpoint(lv.scenario, plan.view, deployed.mode)
@@ -154,6 +158,22 @@ class Session:
         except TargetError as exc:
             raise BenchAbort(str(exc)) from None
         return deployed, endpoints
+
+    def _check_combination(self, deployed: Deployed) -> None:
+        """In a version matrix the app must run the asked Django and Python; the
+        combination then enters the serving config, so resume keys and the report tell
+        combinations apart (other runs keep their serving config as it was)."""
+        asked = combination_of(self.deployed_config) if self.plan.matrix else None
+        if asked is None:
+            return
+        versions = deployed.health.get("versions") or {}
+        running = combination_of(versions)
+        if running != asked:
+            raise TargetError(
+                f"asked for {asked.label()}, the app runs Django {versions.get('django')} "
+                f"on Python {versions.get('python')}: redeploy (fab compare deploys it)"
+            )
+        deployed.serving = {**deployed.serving, "django": asked.django, "python": asked.python}
 
     # -- stage: measure ---------------------------------------------------------------
     def bench(self, plan: Plan) -> list[Sample]:
@@ -409,6 +429,7 @@ class Session:
             "path": path,
             "loadgen_hosts": [lg.host.name for lg in self.loadgens],
             "load": self.load.name,
+            "versions": dict(deployed.health.get("versions") or {}),
         }
 
     # -- health and memory ------------------------------------------------------------

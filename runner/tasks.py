@@ -111,6 +111,10 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "ttl_minutes": "AWS --stacks: each stack's TTL in minutes (default 180)",
         "prefix": "AWS --stacks: name prefix of the stacks (<prefix>s1, <prefix>s2...; "
         "default abw)",
+        "django": "version matrix: comma list of Django series, e.g. 5.2,6.1 (each with a "
+        "committed lock; docs/MATRIX.md); measures the product with --python",
+        "python": "version matrix: comma list of the app host's Python, e.g. 3.11,3.12 "
+        "(this machine's pyenv interpreters); unsupported combinations are skipped",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -144,6 +148,8 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     stack_minutes=60,
     ttl_minutes=180,
     prefix="abw",
+    django="",
+    python="",
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""

@@ -135,6 +135,7 @@ def health(request: HttpRequest) -> JsonResponse:
             "users": User.objects.count(),
             "routes": ROUTE_PATHS,
             "versions": {
+                "asgiref": importlib.metadata.version("asgiref"),
                 "python": platform.python_version(),
                 "django": django.get_version(),
                 "granian": importlib.metadata.version("granian"),

@@ -9,9 +9,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runner.matrix import combination_of
 from runner.model import Sample
 from runner.report import stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
+from runner.report.matrix import matrix_section
 from runner.report.original import original_section
 from runner.report.plots import make_plots
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
@@ -117,7 +119,9 @@ VERDICT_HEADER = [
 ]
 
 
-def _intro(runs: list[RunData], samples: list[Sample], pairs: list[Pair]) -> list[str]:
+def _intro(
+    runs: list[RunData], samples: list[Sample], pairs: list[Pair], matrix: bool = False
+) -> list[str]:
     """The title, what entered the statistics, and the verdicts."""
     counts = Counter(s.status for s in samples)
     ids = ", ".join(f"`{r.run_id}`" for r in runs)
@@ -143,7 +147,9 @@ def _intro(runs: list[RunData], samples: list[Sample], pairs: list[Pair]) -> lis
         "and fewer than 2 valid repetitions on a side is *inconclusive* too.",
         "",
     ]
-    if pairs:
+    if matrix:
+        lines.append("A version matrix: the verdicts are per Django x Python combination, below.")
+    elif pairs:
         lines += table(VERDICT_HEADER, _verdict_rows(pairs))
     else:
         lines.append("No cell has both modes measured: no verdict.")
@@ -187,12 +193,19 @@ def _write(out_dir: Path, lines: list[str], pairs: list[Pair]) -> Path:
             "view": p.view,
             "concurrency": p.concurrency,
             "keepalive": p.keepalive,
+            **_combination_fields(p),
             **p.verdict.to_dict(),
         }
         for p in pairs
     ]
     (out_dir / "verdicts.json").write_text(json.dumps(verdicts, indent=1) + "\n")
     return path
+
+
+def _combination_fields(pair: Pair) -> dict[str, str]:
+    """{"django": "6.1", "python": "3.12"} for a version matrix's pair, else {}."""
+    combo = combination_of(pair.asgi.samples[0].serving) if pair.asgi.samples else None
+    return {"django": combo.django, "python": combo.python} if combo else {}
 
 
 def build_report(runs: list[RunData], out_dir: Path) -> Path:
@@ -203,8 +216,11 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = timed_samples(runs)
     cells = build_cells(samples)
-    pairs = pair_cells(cells)
-    lines = _intro(runs, samples, pairs)
+    # A version matrix pairs ASGI and WSGI within each combination, never across them.
+    matrix_lines, matrix_pairs = matrix_section(runs, samples)
+    pairs = matrix_pairs if matrix_lines else pair_cells(cells)
+    lines = _intro(runs, samples, pairs, matrix=bool(matrix_lines))
+    lines += matrix_lines
     lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
     lines += ceiling_section(runs, cells)
     lines += why_section(runs, cells)

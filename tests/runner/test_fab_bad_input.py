@@ -107,6 +107,13 @@ def test_fab_lists_its_tasks_and_documents_every_bench_option():
         (["--load", "siege"], "unknown load generator 'siege'"),
         (["--duration", "2"], "ab runs a request count, not a duration"),
         (["--modes", "cgi"], "unknown mode 'cgi'"),
+        # The version matrix (docs/MATRIX.md).
+        (["--django", "6.1", "--python", "3.11"], "no supported combination"),
+        (["--django", "5.2,", "--python", "3.11"], "--django '5.2,' has an empty item"),
+        (["--django", "six"], "not a Django version: 'six'"),
+        (["--django", "5.5", "--python", "3.12"], "Django 5.5 is not on the package index"),
+        (["--python", "3.99"], "Python 3.99 is not on this machine: it has"),
+        (["--django", "6.1", "--python", "3.12", "--tuned"], "--django/--python measure levels"),
     ],
 )
 def test_compare_refuses_bad_input_before_any_host(tmp_path, inventories, args, message):
