@@ -1,0 +1,157 @@
+"""The open-loop side of a run (`--load open`), kept pure: the rate list, the verdict of
+one open-loop sample (ok, invalid, or overload) and the report's section with its two
+pictures. An overload sample is stored and shown, never averaged into a valid figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runner.capacity import Capacity
+from runner.load.base import LoadResult, LoadSpecError
+from runner.load.k6 import MIN_REQUESTS, open_loop_reasons
+from runner.plots_open import RatePoint, RateSeries, Spectrum, rate_plot, spectrum_plot
+from runner.slo import Slo
+
+SATURATED_PCT = 90.0  # k6's CPU over this share of the load generator's CPUs: its limit
+OVERLOAD = "overload"
+
+
+def parse_rates(text: str, duration_s: float | None = None) -> list[float]:
+    """`--rate 50,100,200` -> [50.0, 100.0, 200.0]; one clear line for a rate that is not
+    a number, not above 0, a list that does not increase, or a duration too short for
+    the lowest rate to make MIN_REQUESTS requests."""
+    rates: list[float] = []
+    for word in text.split(","):
+        try:
+            rate = float(word.strip())
+        except ValueError:
+            raise LoadSpecError(
+                f"--rate {text!r}: {word.strip()!r} is not a number; give requests/s, "
+                "e.g. --rate 50,100,200"
+            ) from None
+        if not rate > 0:
+            raise LoadSpecError(f"--rate {text!r}: every rate must be above 0, not {rate:g}")
+        if rates and rate <= rates[-1]:
+            raise LoadSpecError(
+                f"--rate {text!r}: rates must increase ({rate:g} after {rates[-1]:g}); "
+                "list them from low to high"
+            )
+        rates.append(rate)
+    if duration_s is not None and rates and rates[0] * duration_s < MIN_REQUESTS:
+        need = -(-MIN_REQUESTS // rates[0])
+        raise LoadSpecError(
+            f"--duration {duration_s:g} s at {rates[0]:g} req/s makes "
+            f"{rates[0] * duration_s:.0f} requests, fewer than {MIN_REQUESTS}: raise "
+            f"--duration to at least {need:.0f} s"
+        )
+    return rates
+
+
+def verdict(result: LoadResult, loadgen_cpus: int) -> tuple[str, list[str]]:
+    """(status, reasons) of one merged open-loop result. Errors, a wrong length or a
+    saturated k6 make it invalid (k6 is multi-threaded: saturated at SATURATED_PCT of
+    the host's CPUs); otherwise a load not carried makes it overload."""
+    invalid: list[str] = []
+    if result.aborted:
+        invalid.append(f"k6 aborted: {result.abort_reason}")
+    if result.failed:
+        invalid.append(f"{result.failed} failed requests ({result.failure_breakdown()})")
+    if result.non_2xx:
+        invalid.append(f"{result.non_2xx} non-2xx responses")
+    pct = result.tool_cpu_pct or 0.0
+    if pct >= SATURATED_PCT * max(loadgen_cpus, 1):
+        invalid.append(
+            f"k6 used {pct:.0f}% of a CPU on a {loadgen_cpus}-CPU load generator: the load "
+            "generator limited the run"
+        )
+    overload = open_loop_reasons(result)
+    if result.aborted:
+        return "aborted", invalid + overload
+    if invalid:
+        return "invalid", invalid + overload
+    if overload:
+        return OVERLOAD, overload
+    return "ok", []
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def table(samples: list[dict[str, Any]]) -> str:
+    """One row per open-loop sample, in mode then rate order; overload samples shown with
+    their reason, never merged into the others."""
+    head = (
+        "| mode | offered req/s | achieved req/s | sent | completed | dropped | in flight "
+        "| p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | status |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    rows = []
+    for s in sorted(samples, key=lambda s: (s["mode"], s.get("offered_rate") or 0)):
+        lat = s.get("latency_ms") or {}
+        status = s["status"] if s["status"] == "ok" else f"**{s['status']}**: {s['reason']}"
+        rows.append(
+            f"| {s['mode'].upper()} | {_fmt(s.get('offered_rate'), 1)} | {_fmt(s.get('rps'), 1)} "
+            f"| {s.get('extra', {}).get('sent', '—')} | {s.get('completed', 0)} "
+            f"| {s.get('dropped', 0)} | {s.get('in_flight', 0)} | {_fmt(lat.get('p50'))} "
+            f"| {_fmt(lat.get('p90'))} | {_fmt(lat.get('p99'))} | {_fmt(lat.get('p99_9'))} "
+            f"| {_fmt(lat.get('max'))} | {status} |"
+        )
+    return head + "\n".join(rows) + "\n"
+
+
+def capacity_lines(slo: Slo, found: dict[str, Capacity]) -> str:
+    """Both capacities at the target, their ratio and where each mode breaks."""
+    lines = [f"Capacity at {slo.text} (highest offered rate meeting it; bracket; why stopped):", ""]
+    for mode, cap in sorted(found.items()):
+        held = f"{cap.capacity:g} req/s" if cap.capacity else "none held"
+        breaks = f"breaks at {cap.breaks_at:g} req/s" if cap.breaks_at else "did not break"
+        steps = ", ".join(f"{s.rate:g}{'✓' if s.held else '✗'}" for s in cap.steps)
+        lines.append(f"- **{mode.upper()}**: {held}, {breaks} ({cap.stopped}; steps {steps})")
+    a, w = found.get("asgi"), found.get("wsgi")
+    if a and w and a.capacity and w.capacity:
+        lines += ["", f"ASGI / WSGI capacity: {a.capacity / w.capacity:.2f}"]
+    return "\n".join(lines) + "\n"
+
+
+def pictures(
+    samples: list[dict[str, Any]], slo: Slo | None, out_dir: Path, title: str
+) -> list[Path]:
+    """The spectrum of each mode's highest rate that was carried (else its lowest) and
+    latency against offered rate with the target line; PNGs in `out_dir`."""
+    by_mode: dict[str, list[dict[str, Any]]] = {}
+    for s in samples:
+        by_mode.setdefault(s["mode"], []).append(s)
+    lines, series = [], []
+    key = slo.key if slo else "p99"
+    for mode, group in sorted(by_mode.items()):
+        group.sort(key=lambda s: s.get("offered_rate") or 0)
+        carried = [s for s in group if s["status"] == "ok"] or group[:1]
+        pick = carried[-1]
+        lines.append(
+            Spectrum(
+                f"{mode.upper()} at {pick.get('offered_rate'):g} req/s",
+                pick.get("extra", {}).get("spectrum", []),
+                mode,
+            )
+        )
+        points = []
+        for s in group:
+            value = (s.get("latency_ms") or {}).get(key) or (s.get("latency_ms") or {}).get("max")
+            if value is not None and s.get("offered_rate"):
+                points.append(RatePoint(s["offered_rate"], value, s["status"] == OVERLOAD))
+        series.append(RateSeries(mode.upper(), points, mode))
+    target = slo.limit_ms if slo else None
+    paths = [spectrum_plot(lines, f"{title}: latency spectrum", out_dir / "spectrum.png", target)]
+    if target is not None:
+        paths.append(
+            rate_plot(
+                series,
+                f"{title}: {key.replace('_', '.')} vs offered rate",
+                out_dir / "latency-vs-rate.png",
+                target,
+                f"{key.replace('_', '.')} latency (ms, log)",
+            )
+        )
+    return paths
