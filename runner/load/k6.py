@@ -29,12 +29,21 @@ from typing import Any
 
 import numpy as np
 
-from runner.load.base import HostRun, LoadGenerator, LoadResult, LoadSpec, LoadSpecError
+from runner.load.base import (
+    HostRun,
+    LoadGenerator,
+    LoadResult,
+    LoadSpec,
+    LoadSpecError,
+    ToolCommand,
+)
 
 SCRIPT = Path(__file__).with_name("k6_script.js")
 SCRIPT_NAME = "k6_script.js"
 CSV_NAME = "requests.csv"
 SUMMARY_NAME = "summary.json"
+STDOUT_NAME = "k6.stdout"
+STDERR_NAME = "k6.stderr"
 # Where the loadgen role installs the wheel's binary, relative to the host's bench_root.
 K6_RELATIVE = "venv/bin/k6"
 MIN_REQUESTS = 100  # a run shorter than this says nothing about a p99
@@ -248,23 +257,22 @@ class K6(LoadGenerator):
             "K6_NO_USAGE_REPORT": "true",
         }
 
-    def command(self, spec: LoadSpec) -> str:
-        """Find k6 in the venv of the bench_root above the working folder, then run the
-        script; `--address ''` keeps k6's REST API closed (no port, no clash)."""
+    def command(self, spec: LoadSpec) -> ToolCommand:
+        """bash finds k6 in the venv of the bench_root above the working folder (the wheel
+        puts it there, not on the PATH), then runs the script; `--address ''` keeps
+        k6's REST API closed (no port, no clash)."""
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.environment(spec).items())
-        find = (
+        script = (
             'k6=""; d=$PWD; while [ "$d" != / ]; do '
             f'if [ -x "$d/{K6_RELATIVE}" ]; then k6="$d/{K6_RELATIVE}"; break; fi; '
             'd=$(dirname "$d"); done; '
             'if [ -z "$k6" ]; then echo "k6 is missing on this load generator '
-            f"(no {K6_RELATIVE} under the bench root): redeploy with "
-            'ansible-playbook playbooks/deploy.yml" > k6.stderr; exit 127; fi; '
+            f"(no {K6_RELATIVE} under its bench root): run make setup, then deploy again "
+            '(ansible-playbook playbooks/deploy.yml)" >&2; exit 127; fi; '
+            f'exec env {env} "$k6" run --no-usage-report --quiet --no-color --address "" '
+            f"--out csv={CSV_NAME} {SCRIPT_NAME}"
         )
-        run = (
-            f'env {env} "$k6" run --no-usage-report --quiet --no-color --address "" '
-            f"--out csv={CSV_NAME} {SCRIPT_NAME} > k6.stdout 2>> k6.stderr"
-        )
-        return find + run
+        return ToolCommand(argv=("bash", "-c", script), stdout=STDOUT_NAME, stderr=STDERR_NAME)
 
     def version_command(self) -> str:
         """k6's version line (run from the host's bench_root, like the `binary` check)."""
@@ -276,7 +284,7 @@ class K6(LoadGenerator):
         local = run.local_dir
         result = LoadResult(tool=self.name, offered_rate=spec.rate, latency_source="raw")
         path = local / CSV_NAME
-        stderr = _read(local / "k6.stderr").strip()
+        stderr = _read(local / STDERR_NAME).strip()
         if not path.exists():
             result.aborted = True
             result.abort_reason = (stderr.splitlines() or [f"k6 exited {run.rc}"])[-1]

@@ -128,9 +128,15 @@ def test_refuses_bad_specs_in_one_line(spec: LoadSpec, message: str) -> None:
     assert "\n" not in str(err.value)
 
 
+def _shell(gen: K6, spec: LoadSpec) -> str:
+    """The command line as the runner's executor writes it."""
+    cmd = gen.command(spec)
+    return f"{shlex.join(cmd.argv)} > {cmd.stdout} 2> {cmd.stderr}"
+
+
 def test_the_command_runs_the_script_with_the_share_of_the_rate() -> None:
     gen = K6(target_s=1.0)
-    command = gen.command(_spec(12.345, 20, 50))
+    command = _shell(gen, _spec(12.345, 20, 50))
     assert "BENCH_RATE_MILLI=12345" in command
     assert "BENCH_GRACEFUL_S=4" in command
     assert "BENCH_VUS=50" in command
@@ -144,7 +150,7 @@ def test_a_missing_k6_is_one_line_and_exit_127(tmp_path: Path) -> None:
 
     gen = K6()
     proc = subprocess.run(
-        ["bash", "-c", gen.command(_spec(50, 2, 50))], cwd=tmp_path, capture_output=True
+        ["bash", "-c", _shell(gen, _spec(50, 2, 50))], cwd=tmp_path, capture_output=True
     )
     assert proc.returncode == 127
     stderr = (tmp_path / "k6.stderr").read_text().strip()
