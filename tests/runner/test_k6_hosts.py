@@ -35,7 +35,8 @@ def _run_k6(stack, spec: LoadSpec, name: str, stall: str | None = None) -> LoadR
     arm = ""
     if stall:
         upstream = f"http://{lg.address}:8001/stall?{stall}"
-        arm = f"python3 -c 'import urllib.request as u; u.urlopen({upstream!r}).read()' && "
+        code = f"import urllib.request as u; u.urlopen({upstream!r}, timeout=10).read()"
+        arm = f"python3 -c {shlex.quote(code)} && "
     tool = gen.command(spec)
     run_k6 = f"{shlex.join(tool.argv)} > {tool.stdout} 2> {tool.stderr}"
     command = f"cd {shlex.quote(str(where))} && {arm}{{ {run_k6}; }}; echo $?"
