@@ -155,3 +155,56 @@ def pictures(
             )
         )
     return paths
+
+
+def capacity_from_metadata(meta: dict[str, Any]) -> tuple[Slo, dict[str, Capacity]] | None:
+    """The SLO and each mode's Capacity back from a run's metadata["capacity"]."""
+    from runner.capacity import Step
+    from runner.slo import parse_slo
+
+    if not meta or "slo" not in meta:
+        return None
+    found = {
+        mode: Capacity(
+            m.get("capacity"),
+            m.get("breaks_at"),
+            [Step(**s) for s in m.get("steps", [])],
+            m.get("stopped", ""),
+        )
+        for mode, m in (meta.get("modes") or {}).items()
+    }
+    return parse_slo(meta["slo"]), found
+
+
+def section(
+    samples: list[dict[str, Any]],
+    capacity_meta: dict[str, Any] | None,
+    closed: dict[str, tuple[float, int]],
+    out_dir: Path,
+    scenario: str,
+) -> str:
+    """The report's open-loop section: capacity at the target (with the closed-loop best
+    of the same run beside it), every open-loop sample, and the two pictures."""
+    if not samples:
+        return ""
+    parsed = capacity_from_metadata(capacity_meta or {})
+    slo = parsed[0] if parsed else None
+    parts = [f"## Open loop ({scenario}, k6 constant-arrival-rate)", ""]
+    if parsed:
+        parts.append(capacity_lines(*parsed))
+    if closed:
+        best = "; ".join(
+            f"{mode.upper()} {rps:.1f} req/s at c={c}" for mode, (rps, c) in sorted(closed.items())
+        )
+        parts += [f"Closed loop (ab) best of this run for the same page: {best}.", ""]
+    parts += [
+        "Latency is measured from each request's intended start. **Overload** samples "
+        "(achieved < offered by more than 1%, dropped iterations or requests left in "
+        "flight) are shown, never averaged; a percentile resting on fewer than 10 requests "
+        "is refused (—).",
+        "",
+        table(samples),
+    ]
+    for path in pictures(samples, slo, out_dir, scenario):
+        parts.append(f"![{path.stem}]({out_dir.name}/{path.name})")
+    return "\n".join(parts) + "\n"

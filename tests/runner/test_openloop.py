@@ -10,7 +10,7 @@ import pytest
 from runner.capacity import Capacity, Step
 from runner.load.base import HostRun, LoadSpec, LoadSpecError
 from runner.load.k6 import K6
-from runner.openloop import capacity_lines, parse_rates, pictures, table, verdict
+from runner.openloop import capacity_lines, parse_rates, pictures, section, table, verdict
 from runner.slo import parse_slo
 
 DATA = Path(__file__).parent / "data" / "k6"
@@ -91,3 +91,23 @@ def test_the_section_shows_overload_samples_apart_and_draws_both_pictures(tmp_pa
     lines = capacity_lines(parse_slo("p99=250ms"), found)
     assert "**ASGI**: 100 req/s, breaks at 200 req/s" in lines
     assert "ASGI / WSGI capacity: 0.50" in lines
+
+
+def test_the_section_reads_the_capacity_back_from_metadata(tmp_path) -> None:
+    samples = [_sample("asgi", "carried", 50, 3, 50), _sample("wsgi", "carried", 50, 3, 50)]
+    meta = {
+        "slo": "p90=250ms",
+        "modes": {
+            "asgi": {
+                "capacity": 50,
+                "breaks_at": None,
+                "stopped": "step limit (1) reached",
+                "steps": [{"rate": 50, "held": True, "reason": "", "value_ms": 30.0}],
+            }
+        },
+    }
+    text = section(samples, meta, {"asgi": (87.1, 10)}, tmp_path / "plots", "io")
+    assert "**ASGI**: 50 req/s, did not break" in text
+    assert "Closed loop (ab) best of this run for the same page: ASGI 87.1 req/s at c=10" in text
+    assert "![spectrum](plots/spectrum.png)" in text
+    assert (tmp_path / "plots" / "latency-vs-rate.png").exists()
