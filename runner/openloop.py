@@ -10,7 +10,7 @@ from typing import Any
 from runner.capacity import Capacity
 from runner.load.base import LoadResult, LoadSpecError
 from runner.load.k6 import MIN_REQUESTS, open_loop_reasons
-from runner.plots_open import RatePoint, RateSeries, Spectrum, rate_plot, spectrum_plot
+from runner.report.plots_open import RatePoint, RateSeries, Spectrum, rate_plot, spectrum_plot
 from runner.slo import Slo
 
 SATURATED_PCT = 90.0  # k6's CPU over this share of the load generator's CPUs: its limit

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.plots_open import RatePoint, RateSeries, Spectrum, rate_plot, spectrum_plot, spectrum_x
+from runner.report.plots_open import (
+    RatePoint,
+    RateSeries,
+    Spectrum,
+    rate_plot,
+    spectrum_plot,
+    spectrum_x,
+)
 
 
 def test_spectrum_axis_places_percentiles_by_one_minus_p() -> None:

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
 from matplotlib import ticker
 
-from runner.plots import COLORS
+from runner.report.plots import COLORS
 
 
 @dataclass
