@@ -83,6 +83,15 @@ def judge(
     reasons = reasons_for(result, expected_length)
     status = "aborted" if result.aborted else ("invalid" if reasons else "ok")
     extra: dict[str, Any] = {"loadgen_host_cpu_pct": round(lg_host_pct, 1)}
+    kind = base.get("kind", "timed")
+    if result.offered_rate is not None:  # open loop: ok, invalid or overload (runner.openloop)
+        from runner.openloop import open_extra, verdict
+
+        cpus = min((after.get("cpus", 1) for after in cpu.lg_after), default=1)
+        status, texts = verdict(result, cpus)
+        reasons = [(status, text) for text in texts]
+        extra.update(open_extra(result))
+        kind = "openloop"
     if reasons:
         extra["reason_codes"] = [code for code, _ in reasons]
     if "latency_note" in result.extra:
@@ -109,4 +118,4 @@ def judge(
         "in_flight": result.in_flight,
         "extra": extra,
     }
-    return Sample(**{**base, **figures})
+    return Sample(**{**base, **figures, "kind": kind})

@@ -208,3 +208,10 @@ def section(
     for path in pictures(samples, slo, out_dir, scenario):
         parts.append(f"![{path.stem}]({out_dir.name}/{path.name})")
     return "\n".join(parts) + "\n"
+
+
+def open_extra(result: LoadResult) -> dict[str, Any]:
+    """What an open-loop sample keeps beside its figures: requests sent, the VUs, the
+    refused percentiles, the spectrum and the per-second timeline, the overload reasons."""
+    keys = ("vus", "graceful_stop_s", "refused_percentiles", "spectrum", "timeline", "overload")
+    return {"sent": result.sent, **{k: result.extra[k] for k in keys if k in result.extra}}

@@ -39,7 +39,9 @@ BENCH_HELP = {
     "thread hops and CPU per request (default on; --no-instrument skips it)",
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
     "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
-    "ab runs --requests instead)",
+    "open: default 20; ab runs --requests instead)",
+    "rate": "open loop (--load open): offered requests/s, an increasing comma list, e.g. "
+    "50,100,200 (split across the load generators)",
 }
 
 
@@ -60,6 +62,7 @@ def bench(  # size: an Invoke task: one parameter per command-line option
     instrument=True,
     load="ab",
     duration=0.0,
+    rate="",
 ):
     """Measure the deployed app from the load-generator host(s) (ApacheBench by default)."""
     opts = PlanOptions(**_bench_options(locals()))
@@ -102,7 +105,7 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "START,CAP bounds the doubling, default 8,1024)",
         "tuned": "compare each mode at its best serving config (found by fab tune within "
         "--budget) and at the original's settings (serving preset original)",
-        "budget": "seconds --search or --tuned may spend (default 600)",
+        "budget": "seconds --search, --tuned or --slo may spend (default 600)",
         "stacks": "AWS: N fresh stacks in turn (terraform apply, compare, destroy), and the "
         "spread of the ASGI/WSGI ratio across them (results/stacks-<id>/stacks.md); "
         "the infra/aws variables come from TF_VAR_* / terraform.tfvars; --inventory is unused",
@@ -111,6 +114,8 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "ttl_minutes": "AWS --stacks: each stack's TTL in minutes (default 180)",
         "prefix": "AWS --stacks: name prefix of the stacks (<prefix>s1, <prefix>s2...; "
         "default abw)",
+        "slo": "open loop: per mode, the capacity at this latency target, e.g. p99=250ms or "
+        "p99.9=1s (--load open; --rate is where the search starts, default 50)",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -144,6 +149,8 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     stack_minutes=60,
     ttl_minutes=180,
     prefix="abw",
+    rate="",
+    slo="",
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
@@ -171,6 +178,9 @@ def compare(  # size: an Invoke task: one parameter per command-line option
         )
         return
     run_dir = _carry_out("fab compare", opts)
+    policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"
+    values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
+    run_dir = _carry_out("fab compare", PlanOptions(**_bench_options(values)))
     print(f"report: {run_dir / 'report.md'}")
 
 
