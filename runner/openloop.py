@@ -215,3 +215,31 @@ def open_extra(result: LoadResult) -> dict[str, Any]:
     refused percentiles, the spectrum and the per-second timeline, the overload reasons."""
     keys = ("vus", "graceful_stop_s", "refused_percentiles", "spectrum", "timeline", "overload")
     return {"sent": result.sent, **{k: result.extra[k] for k in keys if k in result.extra}}
+
+
+def report_lines(runs: list[Any], cells: list[Any], out_dir: Path) -> list[str]:
+    """The open-loop sections of a report (one per scenario measured open-loop), with
+    each mode's best closed-loop figure of the same runs for the same page beside it."""
+    import statistics
+
+    samples = [s for run in runs for s in run.samples if s.kind == "openloop"]
+    lines: list[str] = []
+    for scenario in sorted({s.scenario for s in samples}):
+        chosen = [s.to_dict() for s in samples if s.scenario == scenario]
+        closed: dict[str, tuple[float, int]] = {}
+        for c in cells:
+            if c.scenario == scenario and c.rps:
+                rps = statistics.fmean(c.rps)
+                if rps > closed.get(c.mode, (0.0, 0))[0]:
+                    closed[c.mode] = (rps, c.concurrency)
+        meta = next(
+            (
+                r.metadata.get("capacity")
+                for r in runs
+                if (r.metadata.get("capacity") or {}).get("scenario") == scenario
+            ),
+            None,
+        )
+        text = section(chosen, meta, closed, out_dir / f"openloop-{scenario}", scenario)
+        lines += [*text.splitlines(), ""]
+    return lines

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.model import Sample
+from runner.openloop import report_lines as open_loop_lines
 from runner.report import stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
 from runner.report.original import original_section
@@ -205,6 +206,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     pairs = pair_cells(cells)
     lines = _intro(runs, samples, pairs)
     lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
+    lines += open_loop_lines(runs, cells, out_dir)
     lines += ceiling_section(runs, cells)
     lines += why_section(runs, cells)
     lines += configs_section(runs, cells)
