@@ -40,6 +40,54 @@ class Capacity:
         return None
 
 
+class _Gate:
+    """Whether the search may measure once more (step limit, time budget), and why not."""
+
+    def __init__(self, result: Capacity, has_budget: Callable[[], bool], max_steps: int | None):
+        self.result, self.has_budget, self.max_steps = result, has_budget, max_steps
+
+    def open(self) -> bool:
+        """True when one more step may be measured; else the result says why it stopped."""
+        if self.max_steps is not None and len(self.result.steps) >= self.max_steps:
+            self.result.stopped = f"step limit ({self.max_steps}) reached"
+            return False
+        if not self.has_budget():
+            self.result.stopped = "time budget spent"
+            return False
+        return True
+
+
+def _record(result: Capacity, s: Step) -> None:
+    result.steps.append(s)
+    if s.held:
+        result.capacity = max(result.capacity or 0.0, s.rate)
+    else:
+        result.breaks_at = min(result.breaks_at or s.rate, s.rate)
+
+
+def _bracket(
+    start: float, result: Capacity, gate: _Gate, min_rate: float, max_rate: float
+) -> Generator[float, Step, bool]:
+    """Double from `start` while the SLO holds, halve while it fails, until a rate that
+    held and one that failed are both known (True), or the search must stop (False)."""
+    rate = start
+    while result.capacity is None or result.breaks_at is None:
+        if not gate.open():
+            return False
+        _record(result, (yield rate))
+        if result.breaks_at is None:
+            rate = (result.capacity or rate) * 2
+            if rate > max_rate:
+                result.stopped = f"held up to the search's ceiling ({max_rate:g} req/s)"
+                return False
+        elif result.capacity is None:
+            rate = result.breaks_at / 2
+            if rate < min_rate:
+                result.stopped = f"failed even at the lowest rate tried ({result.breaks_at:g})"
+                return False
+    return True
+
+
 def capacity_steps(
     start: float,
     has_budget: Callable[[], bool],
@@ -57,43 +105,14 @@ def capacity_steps(
     if start <= 0:
         raise ValueError(f"the search starts from a rate above 0, not {start}")
     result = Capacity(capacity=None, breaks_at=None)
+    gate = _Gate(result, has_budget, max_steps)
+    if not (yield from _bracket(start, result, gate, min_rate, max_rate)):
+        return result
     stop_width = max(TOLERANCE, noise)
-
-    def may_measure() -> bool:
-        if max_steps is not None and len(result.steps) >= max_steps:
-            result.stopped = f"step limit ({max_steps}) reached"
-            return False
-        if not has_budget():
-            result.stopped = "time budget spent"
-            return False
-        return True
-
-    def record(s: Step) -> None:
-        result.steps.append(s)
-        if s.held:
-            result.capacity = max(result.capacity or 0.0, s.rate)
-        else:
-            result.breaks_at = min(result.breaks_at or s.rate, s.rate)
-
-    rate = start
-    while result.capacity is None or result.breaks_at is None:
-        if not may_measure():
-            return result
-        record((yield rate))
-        if result.breaks_at is None:
-            rate = (result.capacity or rate) * 2
-            if rate > max_rate:
-                result.stopped = f"held up to the search's ceiling ({max_rate:g} req/s)"
-                return result
-        elif result.capacity is None:
-            rate = result.breaks_at / 2
-            if rate < min_rate:
-                result.stopped = f"failed even at the lowest rate tried ({result.breaks_at:g})"
-                return result
     while result.breaks_at / result.capacity - 1 > stop_width:
-        if not may_measure():
+        if not gate.open():
             return result
-        record((yield round((result.capacity + result.breaks_at) / 2, 3)))
+        _record(result, (yield round((result.capacity + result.breaks_at) / 2, 3)))
     result.stopped = f"bracket within {stop_width:.0%}"
     return result
 
