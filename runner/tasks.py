@@ -14,6 +14,7 @@ from invoke import Collection
 from invoke.exceptions import Exit
 
 from runner.load import LOAD_GENERATORS
+from runner.openloop import summary_text as open_loop_summary
 from runner.plan import PRESETS, PlanError, PlanOptions, build_plan, parse_deploy_vars
 from runner.policies.sweep import parse_sweep
 from runner.preflight import require_for_inventory
@@ -67,7 +68,10 @@ def bench(  # size: an Invoke task: one parameter per command-line option
     """Measure the deployed app from the load-generator host(s) (ApacheBench by default)."""
     opts = PlanOptions(**_bench_options(locals()))
     run_dir = _carry_out("fab bench", opts, report=False)
-    print(summary_table([load_run(run_dir)]))
+    run = load_run(run_dir)
+    print(summary_table([run]))
+    if open_loop := open_loop_summary(run.samples):
+        print(f"\nopen loop (k6):\n{open_loop}")
 
 
 def _bench_options(values: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.model import Sample
-from runner.openloop import report_lines as open_loop_lines
 from runner.report import stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
+from runner.report.openloop import report_lines as open_loop_lines
 from runner.report.original import original_section
 from runner.report.plots import make_plots
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section

@@ -10,7 +10,8 @@ import pytest
 from runner.capacity import Capacity, Step
 from runner.load.base import HostRun, LoadSpec, LoadSpecError
 from runner.load.k6 import K6
-from runner.openloop import capacity_lines, parse_rates, pictures, section, table, verdict
+from runner.openloop import parse_rates, verdict
+from runner.report.openloop import capacity_lines, pictures, section, table
 from runner.slo import parse_slo
 
 DATA = Path(__file__).parent / "data" / "k6"
