@@ -163,7 +163,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
             raise PlanError("--search and --tuned are separate runs: pass one of them")
         sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
-        policy = "search" if search else "tuned" if tuned else "levels"
+        policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"
         values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
         opts = PlanOptions(**_bench_options(values))
         plan = build_plan(opts) if stacks else None
@@ -182,9 +182,6 @@ def compare(  # size: an Invoke task: one parameter per command-line option
         )
         return
     run_dir = _carry_out("fab compare", opts)
-    policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"
-    values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
-    run_dir = _carry_out("fab compare", PlanOptions(**_bench_options(values)))
     print(f"report: {run_dir / 'report.md'}")
 
 
