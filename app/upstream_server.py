@@ -2,7 +2,10 @@
 
 ``GET /?delay_ms=N`` answers after sleeping N milliseconds (0..10000) with a small fixed
 body; ``GET /health`` answers at once; ``GET /stats`` returns JSON counters (requests
-served, delayed requests, connections open) so a test can see that a call arrived.
+served, delayed requests, connections open, stalls armed) so a test can see that a call
+arrived. ``GET /stall?after_s=A&for_s=S`` arms one stall: from A seconds on, for S seconds,
+every ``/?delay_ms=`` answer is held until the stall ends (the open-loop proof: a
+closed-loop client stops sending while it waits, an open-loop one keeps the rate).
 Keep-alive aware (HTTP/1.1 default, ``Connection: close`` honoured, HTTP/1.0 closes unless
 asked to keep alive); one asyncio task per connection, so hundreds of waiting
 connections cost no threads.
@@ -20,6 +23,7 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 MAX_DELAY_MS = 10_000
+MAX_STALL_S = 60.0
 MAX_HEADER_BYTES = 16_384
 IDLE_TIMEOUT_S = 75.0
 BODY = b"upstream ok\n"
@@ -32,10 +36,43 @@ class Stats:
         self.requests = 0
         self.delayed = 0
         self.connections = 0
+        self.stalls = 0
+        self.stalled = 0  # answers held by a stall
+        self._stall: tuple[float, float] | None = None  # (start, end) on the loop's clock
 
     def as_json(self) -> bytes:
         """The counters as a JSON body."""
-        return json.dumps(vars(self)).encode() + b"\n"
+        public = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        return json.dumps(public).encode() + b"\n"
+
+    def arm_stall(self, after_s: float, for_s: float) -> None:
+        """Hold every delayed answer from `after_s` seconds on for `for_s` seconds."""
+        now = asyncio.get_running_loop().time()
+        self._stall = (now + after_s, now + after_s + for_s)
+        self.stalls += 1
+
+    async def wait_out_stall(self) -> None:
+        """Sleep until the armed stall ends, if now is inside it."""
+        if self._stall is None:
+            return
+        start, end = self._stall
+        now = asyncio.get_running_loop().time()
+        if start <= now < end:
+            self.stalled += 1
+            await asyncio.sleep(end - now)
+
+
+def _stall_args(query: str) -> tuple[float, float] | None:
+    """(after_s, for_s) from a /stall query, or None when they are not 0..MAX_STALL_S."""
+    args = parse_qs(query)
+    try:
+        after_s = float(args.get("after_s", ["0"])[-1])
+        for_s = float(args.get("for_s", [""])[-1])
+    except ValueError:
+        return None
+    if not (0 <= after_s <= MAX_STALL_S and 0 < for_s <= MAX_STALL_S):
+        return None
+    return after_s, for_s
 
 
 def _response(status: str, body: bytes, keep_alive: bool, content_type: str) -> bytes:
@@ -56,6 +93,13 @@ async def _route(method: str, target: str, stats: Stats) -> tuple[str, bytes, st
         return "200 OK", b"ok\n", "text/plain"
     if url.path == "/stats":
         return "200 OK", stats.as_json(), "application/json"
+    if url.path == "/stall":
+        stall = _stall_args(url.query)
+        if stall is None:
+            message = f"stall needs for_s in (0, {MAX_STALL_S}] and after_s in [0, {MAX_STALL_S}]\n"
+            return "400 Bad Request", message.encode(), "text/plain"
+        stats.arm_stall(*stall)
+        return "200 OK", stats.as_json(), "application/json"
     if url.path != "/":
         return "404 Not Found", b"not found\n", "text/plain"
     raw = parse_qs(url.query).get("delay_ms", ["0"])[-1]
@@ -68,6 +112,7 @@ async def _route(method: str, target: str, stats: Stats) -> tuple[str, bytes, st
     if delay_ms:
         stats.delayed += 1
         await asyncio.sleep(delay_ms / 1000)
+    await stats.wait_out_stall()
     return "200 OK", BODY, "text/plain"
 
 

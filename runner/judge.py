@@ -66,6 +66,20 @@ def reasons_for(result: LoadResult, expected_length: int | None) -> list[tuple[s
     return out
 
 
+def _open_loop(
+    result: LoadResult, cpu: CpuAround, extra: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]]]:
+    """An open-loop result's status and reasons (runner.openloop.verdict: a saturated
+    multi-threaded tool is judged against the load generator's CPUs); its figures go to
+    `extra`."""
+    from runner.openloop import open_extra, verdict
+
+    cpus = min((after.get("cpus", 1) for after in cpu.lg_after), default=1)
+    status, texts = verdict(result, cpus)
+    extra.update(open_extra(result))
+    return status, [(status, text) for text in texts]
+
+
 def judge(
     base: dict[str, Any], result: LoadResult, expected_length: int | None, cpu: CpuAround
 ) -> Sample:
@@ -83,6 +97,10 @@ def judge(
     reasons = reasons_for(result, expected_length)
     status = "aborted" if result.aborted else ("invalid" if reasons else "ok")
     extra: dict[str, Any] = {"loadgen_host_cpu_pct": round(lg_host_pct, 1)}
+    kind = base.get("kind", "timed")
+    if result.offered_rate is not None:  # open loop: ok, invalid or overload
+        status, reasons = _open_loop(result, cpu, extra)
+        kind = "openloop"
     if reasons:
         extra["reason_codes"] = [code for code, _ in reasons]
     if "latency_note" in result.extra:
@@ -109,4 +127,4 @@ def judge(
         "in_flight": result.in_flight,
         "extra": extra,
     }
-    return Sample(**{**base, **figures})
+    return Sample(**{**base, **figures, "kind": kind})

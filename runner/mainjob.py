@@ -7,16 +7,20 @@ import argparse
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from runner.deploy import DeployError
-from runner.plan import PlanOptions, build_plan
+from runner.plan import Plan, PlanOptions, build_plan
 from runner.preflight import PreflightError, require, state_dir_for, unfit_for_keys
 from runner.runs import FAILURES, run_plan
 from runner.stack import Stack, StackError
 from runner.stagelines import ansible_error
 
 ROOT = Path(__file__).resolve().parent.parent
+CAPACITY_SLO = "p99=250ms"
+CAPACITY_STEPS = 4  # per mode: the main job stays within its 10 minutes
+CAPACITY_BUDGET_S = 240
 
 
 def _preflight(stack: Stack) -> bool:
@@ -42,6 +46,45 @@ def _preflight(stack: Stack) -> bool:
     return True
 
 
+def best_closed_loop(run_dir: Path, scenario: str) -> dict[str, float]:
+    """Each mode's best valid closed-loop requests/s for `scenario` in the run (the mean
+    over the repetitions of its best concurrency): where its capacity search starts."""
+    import statistics
+
+    from runner.results import load_run
+
+    by_level: dict[tuple[str, int], list[float]] = {}
+    for s in load_run(run_dir).samples:
+        if s.kind == "timed" and s.scenario == scenario and s.status == "ok" and s.rps:
+            by_level.setdefault((s.mode, s.concurrency), []).append(s.rps)
+    best: dict[str, float] = {}
+    for (mode, _), values in by_level.items():
+        best[mode] = max(best.get(mode, 0.0), statistics.fmean(values))
+    return {m: round(r, 1) for m, r in best.items()}
+
+
+def capacity_plan(plan: Plan, run_dir: Path, slo: str) -> Plan:
+    """The io scenario's capacity at `slo` per mode, into the same run: each search
+    starts from the mode's best closed-loop rate and takes at most CAPACITY_STEPS steps."""
+    starts = best_closed_loop(run_dir, "io")
+    capacity = build_plan(
+        PlanOptions(
+            scenario="io",
+            load="open",
+            slo=slo,
+            rate=str(min(starts.values(), default=50.0)),
+            duration=5,
+            policy="capacity",
+            modes="asgi,wsgi",
+            budget=CAPACITY_BUDGET_S,
+            inventory=plan.inventory,
+            results=plan.results,
+            resume=run_dir.name,
+        )
+    )
+    return replace(capacity, capacity_starts=tuple(starts.items()), capacity_steps=CAPACITY_STEPS)
+
+
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -56,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--results", default=str(ROOT / "results"))
     parser.add_argument("--django", default="", help="version matrix: Django series, e.g. 5.2,6.1")
     parser.add_argument("--python", default="", help="version matrix: Python, e.g. 3.11,3.12")
+    parser.add_argument(
+        "--slo",
+        default=CAPACITY_SLO,
+        help=f"the io scenario's open-loop capacity at this target, per mode, after the "
+        f"closed-loop runs (default {CAPACITY_SLO}; '' skips it)",
+    )
     parser.add_argument("--keep-hosts", action="store_true", help="do not destroy (debugging)")
     parser.add_argument("--name-prefix", default="", help="hosts' name prefix (default abw)")
     parser.add_argument("--subnet", default="", help="hosts' subnet (default 198.18.0.0/24)")
@@ -98,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.up(sweep_first=False)
         run_dir = run_plan(plan)
+        if args.slo and any(lv.scenario == "io" for lv in plan.levels):
+            run_plan(capacity_plan(plan, run_dir, args.slo))  # into the same run
         print(f"\nreport: {run_dir / 'report.md'}")
     except KeyboardInterrupt:
         print("make bench: interrupted; completed samples are kept", file=sys.stderr)

@@ -10,7 +10,9 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-STATUSES = ("ok", "invalid", "aborted", "failed")
+# overload: an open-loop sample that did not carry its offered rate (docs/OPENLOOP.md):
+# stored and shown, never averaged into a valid figure.
+STATUSES = ("ok", "invalid", "aborted", "failed", "overload")
 # What a record is (docs/RESULTS.md): a timed repetition, the instrumented (counting)
 # pass, a warm-up kept for the record, a cross-check by a second tool, an open-loop sample.
 KINDS = ("timed", "instrumented", "warmup", "crosscheck", "openloop")
@@ -32,12 +34,13 @@ IDENTITY_KEYS = (
 
 @dataclass(frozen=True)
 class Latency:
-    """Per-request latency of one sample, in milliseconds."""
+    """Per-request latency of one sample, in milliseconds. An open-loop sample leaves out
+    (None) a percentile that rests on fewer than 10 requests."""
 
     mean: float
-    p50: float
-    p90: float
-    p99: float
+    p50: float | None
+    p90: float | None
+    p99: float | None
     max: float
     p99_9: float | None = None
 
@@ -50,9 +53,11 @@ class Latency:
         """Rebuild from the JSON form; None stays None."""
         if data is None:
             return None
-        out = {k: float(data[k]) for k in ("mean", "p50", "p90", "p99", "max")}
-        p999 = data.get("p99_9")
-        return cls(**out, p99_9=float(p999) if p999 is not None else None)
+        out = {k: float(data[k]) for k in ("mean", "max")}
+        for key in ("p50", "p90", "p99", "p99_9"):
+            value = data.get(key)
+            out[key] = float(value) if value is not None else None
+        return cls(**out)
 
 
 def canonical_serving(serving: dict[str, Any] | None) -> str:

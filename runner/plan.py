@@ -218,7 +218,7 @@ def command_line(argv: list[str] | None = None, env: dict[str, str] | None = Non
     return shlex.join([prog, *args]) if prog else ""
 
 
-POLICIES = ("levels", "tune", "tuned", "search")
+POLICIES = ("levels", "tune", "tuned", "search", "capacity")
 
 
 @dataclass(frozen=True)
@@ -258,6 +258,9 @@ class Plan:
     # those skipped up front (runner.matrix); empty = the deployed versions, not a matrix.
     matrix: tuple[Combination, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    slo: str = ""  # open loop: the latency target of a capacity search (runner.slo)
+    capacity_steps: int | None = None  # at most this many rates per mode (None: budget only)
+    capacity_starts: tuple[tuple[str, float], ...] = ()  # (mode, start rate); else levels[0]
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -291,6 +294,8 @@ class PlanOptions:
     duration: float = 0.0
     django: str = ""
     python: str = ""
+    rate: str = ""  # open loop: offered requests/s, comma list (runner.openloop.parse_rates)
+    slo: str = ""  # open loop: capacity at this latency target, e.g. p99=250ms
 
 
 def build_plan(opts: PlanOptions) -> Plan:
@@ -340,6 +345,7 @@ def build_plan(opts: PlanOptions) -> Plan:
         resume=opts.resume,
         command=opts.command or command_line(),
         **notes_and_matrix,
+        slo=opts.slo,
     )
 
 
@@ -366,8 +372,52 @@ def _check_counts(opts: PlanOptions) -> int:
     return repeat
 
 
+def _open_levels(opts: PlanOptions) -> list[Level]:
+    """Open-loop levels: each scenario at each offered rate for --duration seconds (20 by
+    default), its VUs sized for the SLO's target (250 ms without one); a capacity search
+    starts from the first rate (default 50)."""
+    import math
+
+    from runner.load import LoadSpecError, get_load_generator
+    from runner.load.k6 import DEFAULT_TARGET_S, vus_for
+    from runner.openloop import parse_rates
+    from runner.slo import SloError, parse_slo
+
+    if not get_load_generator(opts.load).open_loop:
+        raise PlanError(
+            f"--rate and --slo need an open-loop load generator: --load open, not {opts.load}"
+        )
+    if opts.duration < 0:
+        raise PlanError(f"--duration must be at least 0 seconds, not {opts.duration}")
+    duration = float(opts.duration or 20)
+    try:
+        target_s = parse_slo(opts.slo).limit_s if opts.slo else DEFAULT_TARGET_S
+        rates = parse_rates(opts.rate or "50", duration)
+    except (SloError, LoadSpecError) as exc:
+        raise PlanError(str(exc)) from None
+    if opts.policy == "capacity":
+        rates = rates[:1]
+    scenarios = [s.strip() for s in (opts.scenario or "io").split(",") if s.strip()]
+    for scenario in scenarios:
+        if scenario not in SCENARIOS:
+            raise PlanError(f"unknown scenario {scenario!r}: choose from {', '.join(SCENARIOS)}")
+    return [
+        Level(scenario, vus_for(r, target_s), math.ceil(r * duration), duration, r)
+        for scenario in scenarios
+        for r in rates
+    ]
+
+
 def _plan_levels(opts: PlanOptions) -> list[Level]:
     """The levels the policy starts from (a search makes its own: one scenario only)."""
+    from runner.load import LoadSpecError, get_load_generator
+
+    try:
+        open_loop = get_load_generator(opts.load).open_loop
+    except LoadSpecError:
+        open_loop = False  # build_plan says so
+    if opts.rate or opts.slo or open_loop or opts.policy == "capacity":
+        return _open_levels(opts)
     if opts.policy == "search":
         scenario = opts.scenario or "io"
         if "," in scenario:

@@ -26,7 +26,7 @@ SCHEMA = 2
 READABLE_SCHEMAS = (1, 2)  # older ones are read and migrated (runner.model.Sample.from_dict)
 RESULTS = "results.json"
 SAMPLES = "samples.jsonl"
-DONE_STATUSES = ("ok", "invalid", "aborted")  # measured: --resume does not redo these
+DONE_STATUSES = ("ok", "invalid", "aborted", "overload")  # measured: --resume keeps these
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

@@ -14,6 +14,7 @@ and hands the samples back to the policy. `fab bench`, `fab compare`, `fab tune`
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import time
 from dataclasses import replace
@@ -129,8 +130,18 @@ class Session:
         must be installed on every load generator."""
         self.app = connect(self.inventory.app)
         self.loadgens = [connect(h) for h in self.inventory.loadgens]
-        for lg in self.loadgens:
-            lg.run(f"command -v {self.load.binary}", timeout=15)
+        for lg in self.loadgens:  # from bench_root: a tool may live in the host's venv
+            missing = (
+                f"{self.load.name} is missing on this load generator ({self.load.binary}): "
+                "run make setup, then deploy again (ansible-playbook playbooks/deploy.yml)"
+            )
+            lg.run(
+                f"cd {shlex.quote(lg.host.bench_root)} 2>/dev/null; "
+                f"command -v {self.load.binary} >/dev/null || "
+                f"{{ echo {shlex.quote(missing)} >&2; exit 127; }}",
+                timeout=15,
+                label=f"check for {self.load.name}",
+            )
 
     def close(self) -> None:
         """Close every connection."""
@@ -493,7 +504,12 @@ class Session:
             found = remote.run(hostmeta.command(remote.host.cloud), timeout=30, warn=True)
             specs["machine"] = hostmeta.parse(found.stdout)
             hosts[remote.host.name] = specs
-        version = self.loadgens[0].run(self.load.version_command(), timeout=15).stdout.strip()
+        root = shlex.quote(self.loadgens[0].host.bench_root)
+        version = (
+            self.loadgens[0]
+            .run(f"cd {root} 2>/dev/null; {self.load.version_command()}", timeout=15)
+            .stdout.strip()
+        )
         meta = {
             "run_id": self.store.run_id,
             "started_at": datetime.now(UTC).isoformat(),

@@ -14,6 +14,7 @@ from invoke import Collection
 from invoke.exceptions import Exit
 
 from runner.load import LOAD_GENERATORS
+from runner.openloop import summary_text as open_loop_summary
 from runner.plan import PRESETS, PlanError, PlanOptions, build_plan, parse_deploy_vars
 from runner.policies.sweep import parse_sweep
 from runner.preflight import require_for_inventory
@@ -39,7 +40,9 @@ BENCH_HELP = {
     "thread hops and CPU per request (default on; --no-instrument skips it)",
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
     "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
-    "ab runs --requests instead)",
+    "open: default 20; ab runs --requests instead)",
+    "rate": "open loop (--load open): offered requests/s, an increasing comma list, e.g. "
+    "50,100,200 (split across the load generators)",
 }
 
 
@@ -60,11 +63,15 @@ def bench(  # size: an Invoke task: one parameter per command-line option
     instrument=True,
     load="ab",
     duration=0.0,
+    rate="",
 ):
     """Measure the deployed app from the load-generator host(s) (ApacheBench by default)."""
     opts = PlanOptions(**_bench_options(locals()))
     run_dir = _carry_out("fab bench", opts, report=False)
-    print(summary_table([load_run(run_dir)]))
+    run = load_run(run_dir)
+    print(summary_table([run]))
+    if open_loop := open_loop_summary(run.samples):
+        print(f"\nopen loop (k6):\n{open_loop}")
 
 
 def _bench_options(values: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +109,7 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "START,CAP bounds the doubling, default 8,1024)",
         "tuned": "compare each mode at its best serving config (found by fab tune within "
         "--budget) and at the original's settings (serving preset original)",
-        "budget": "seconds --search or --tuned may spend (default 600)",
+        "budget": "seconds --search, --tuned or --slo may spend (default 600)",
         "stacks": "AWS: N fresh stacks in turn (terraform apply, compare, destroy), and the "
         "spread of the ASGI/WSGI ratio across them (results/stacks-<id>/stacks.md); "
         "the infra/aws variables come from TF_VAR_* / terraform.tfvars; --inventory is unused",
@@ -115,6 +122,8 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "committed lock; docs/MATRIX.md); measures the product with --python",
         "python": "version matrix: comma list of the app host's Python, e.g. 3.11,3.12 "
         "(this machine's pyenv interpreters); unsupported combinations are skipped",
+        "slo": "open loop: per mode, the capacity at this latency target, e.g. p99=250ms or "
+        "p99.9=1s (--load open; --rate is where the search starts, default 50)",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -150,6 +159,8 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     prefix="abw",
     django="",
     python="",
+    rate="",
+    slo="",
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
@@ -158,7 +169,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
             raise PlanError("--search and --tuned are separate runs: pass one of them")
         sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
-        policy = "search" if search else "tuned" if tuned else "levels"
+        policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"
         values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
         opts = PlanOptions(**_bench_options(values))
         plan = build_plan(opts) if stacks else None

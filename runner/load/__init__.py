@@ -19,6 +19,8 @@ from runner.load.base import (
 LOAD_GENERATORS: dict[str, str] = {
     "ab": "runner.load.ab:ApacheBench",
     "wrk": "runner.load.wrk:Wrk",
+    "k6": "runner.load.k6:K6",
+    "open": "runner.load.k6:K6",  # open loop: k6's constant-arrival-rate executor
 }
 DEFAULT_LOAD = "ab"
 

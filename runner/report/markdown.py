@@ -14,6 +14,7 @@ from runner.model import Sample
 from runner.report import stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
 from runner.report.matrix import matrix_section
+from runner.report.openloop import report_lines as open_loop_lines
 from runner.report.original import original_section
 from runner.report.plots import make_plots
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
@@ -222,6 +223,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     lines = _intro(runs, samples, pairs, matrix=bool(matrix_lines))
     lines += matrix_lines
     lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
+    lines += open_loop_lines(runs, cells, out_dir)
     lines += ceiling_section(runs, cells)
     lines += why_section(runs, cells)
     lines += server_section(s for run in runs for s in run.samples)
