@@ -117,6 +117,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plan(args: argparse.Namespace, stack: Stack) -> Plan:
+    """The main job's comparison of both modes, from its command line."""
+    return build_plan(
+        PlanOptions(
+            scenario=args.scenario,
+            concurrency=args.concurrency,
+            requests=args.requests,
+            repeat=args.repeat,
+            preset=args.preset,
+            modes="asgi,wsgi",
+            django=args.django,
+            python=args.python,
+            inventory=str(stack.inventory),
+            results=args.results,
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Apply, compare, report, destroy; the exit code says whether everything ran."""
     args = _parser().parse_args(argv)
@@ -126,20 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if not _preflight(stack):
         return 2
     try:
-        plan = build_plan(
-            PlanOptions(
-                scenario=args.scenario,
-                concurrency=args.concurrency,
-                requests=args.requests,
-                repeat=args.repeat,
-                preset=args.preset,
-                modes="asgi,wsgi",
-                django=args.django,
-                python=args.python,
-                inventory=str(stack.inventory),
-                results=args.results,
-            )
-        )
+        plan = _plan(args, stack)
     except FAILURES as exc:
         print(f"make bench: {exc}", file=sys.stderr)
         return 2
