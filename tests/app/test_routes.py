@@ -36,7 +36,7 @@ def test_health_reports_mode_data_routes_and_versions(server: Process) -> None:
     assert health["mode"] == server.env["BENCH_MODE"]
     assert health["users"] == 1000
     assert set(health["routes"]) == EXPECTED_ROUTES
-    assert set(health["versions"]) == {"python", "django", "granian"}
+    assert set(health["versions"]) == {"python", "django", "granian", "asgiref"}
     assert health["versions"]["django"].startswith("5.2")
     assert health["versions"]["granian"].startswith("2.8")
     assert health["debug"] is False
