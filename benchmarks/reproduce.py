@@ -4,7 +4,7 @@ A cell is scenario x view x concurrency x keep-alive x serving preset. Each run'
 get their ASGI/WSGI ratio with a 95% interval on the log scale (paired when every
 repetition carries its pair number in ``extra.pair``, as an interleaved comparison
 records; Welch on the logs otherwise), Holm's adjustment across that run's cells, and a
-verdict (runner.pairing). Two runs disagree on a cell when one is significant and the
+verdict (runner.report.pairing). Two runs disagree on a cell when one is significant and the
 other significant the other way, or when one is significant and its ratio lies outside
 the other's interval. Not a test: it prints the figure (how many cells kept the same
 verdict; the goal is all) and asserts nothing.
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner import pairing
 from runner.model import Sample
-from runner.pairing import Ratio, RatioVerdict
+from runner.report import pairing
+from runner.report.pairing import Ratio, RatioVerdict
+from runner.report.stats import ASGI_FASTER, ASGI_SLOWER
 from runner.results import RunStoreError, load_run
-from runner.stats import ASGI_FASTER, ASGI_SLOWER
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGNIFICANT = (ASGI_FASTER, ASGI_SLOWER)
@@ -54,7 +54,7 @@ def cell_ratios(samples: Iterable[Sample]) -> dict[CellKey, Ratio]:
     has a pair number and each pair has one repetition per mode, unpaired otherwise."""
     by_cell: dict[CellKey, list[Sample]] = defaultdict(list)
     for s in samples:
-        if s.status == "ok" and s.rps and not s.extra.get("instrumented"):
+        if s.kind == "timed" and s.status == "ok" and s.rps:
             by_cell[cell_key(s)].append(s)
     ratios: dict[CellKey, Ratio] = {}
     for key, cell in sorted(by_cell.items()):

@@ -6,8 +6,8 @@ import json
 
 from benchmarks import reproduce
 from runner.model import Sample
+from runner.report.stats import ASGI_FASTER, ASGI_SLOWER, INCONCLUSIVE
 from runner.results import RunStore
-from runner.stats import ASGI_FASTER, ASGI_SLOWER, INCONCLUSIVE
 
 
 def sample(mode: str, rps: float, concurrency: int = 5, repeat: int = 0, **extra) -> Sample:

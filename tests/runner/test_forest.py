@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner import stats
-from runner.forest import ForestRow, forest_layout, forest_plot
+from runner.report import stats
+from runner.report.forest import ForestRow, forest_layout, forest_plot
 
 ROWS = [
     ForestRow("users c=5", 1.008, 0.985, 1.031, stats.NO_DIFFERENCE),

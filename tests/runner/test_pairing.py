@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from runner import pairing, stats
-from runner.pairing import AutoRepeat, RepeatInputError
+from runner.report import pairing, stats
+from runner.report.pairing import AutoRepeat, RepeatInputError
 
 
 def test_balanced_order_is_abba_and_each_mode_leads_equally_often():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.pairing import balanced_order
+from runner.report.pairing import balanced_order
 from runner.timeleft import StepPlan, TimeLeft, format_seconds, level_steps
 
 

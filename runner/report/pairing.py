@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from runner.stats import ASGI_FASTER, ASGI_SLOWER, INCONCLUSIVE, NO_DIFFERENCE
+from runner.report.stats import ASGI_FASTER, ASGI_SLOWER, INCONCLUSIVE, NO_DIFFERENCE
 
 PAIRED_TEST = "paired t on log ratios"
 UNPAIRED_TEST = "Welch's t on log throughput"

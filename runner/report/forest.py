@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after use(): the backend must be chosen first
 from matplotlib import ticker
 
-from runner.stats import ASGI_FASTER, ASGI_SLOWER, NO_DIFFERENCE
+from runner.report.stats import ASGI_FASTER, ASGI_SLOWER, NO_DIFFERENCE
 
 VERDICT_COLORS = {ASGI_FASTER: "#1f77b4", ASGI_SLOWER: "#d62728", NO_DIFFERENCE: "#2ca02c"}
 OTHER_COLOR = "#7f7f7f"
