@@ -227,9 +227,50 @@ class RatioVerdict:
     reason: str
     ratio: Ratio
 
+    @property
+    def test(self) -> str:
+        """The test behind the verdict."""
+        return self.ratio.test
+
+    @property
+    def n_asgi(self) -> int:
+        """Valid ASGI repetitions (pairs, when paired)."""
+        return self.ratio.n_asgi
+
+    @property
+    def n_wsgi(self) -> int:
+        """Valid WSGI repetitions (pairs, when paired)."""
+        return self.ratio.n_wsgi
+
+    @property
+    def diff_pct(self) -> float | None:
+        """ASGI against WSGI in percent: (ratio - 1) x 100."""
+        return None if self.ratio.ratio is None else (self.ratio.ratio - 1) * 100
+
+    @property
+    def ci_low_pct(self) -> float | None:
+        """The interval's low end as ASGI against WSGI in percent."""
+        return None if self.ratio.ci_low is None else (self.ratio.ci_low - 1) * 100
+
+    @property
+    def ci_high_pct(self) -> float | None:
+        """The interval's high end as ASGI against WSGI in percent."""
+        return None if self.ratio.ci_high is None else (self.ratio.ci_high - 1) * 100
+
+    @property
+    def p_value(self) -> float | None:
+        """The p the verdict read: adjusted across the report's cells when it was."""
+        r = self.ratio
+        return r.p_adjusted if r.p_adjusted is not None else r.p_value
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"verdict": self.verdict, "reason": self.reason, **self.ratio.to_dict()}
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            **self.ratio.to_dict(),
+            "diff_pct": self.diff_pct,
+        }
 
 
 def judge(ratio: Ratio, alpha: float = 0.05, min_effect_pct: float = 5.0) -> RatioVerdict:
@@ -237,10 +278,14 @@ def judge(ratio: Ratio, alpha: float = 0.05, min_effect_pct: float = 5.0) -> Rat
     difference" only when the whole interval lies within 1 +- min_effect_pct/100;
     otherwise inconclusive: too few or too noisy repetitions to tell."""
     if ratio.ci_low is None or ratio.ci_high is None or ratio.ratio is None:
-        need = "pairs" if ratio.test == PAIRED_TEST else "valid repetitions per mode"
-        return RatioVerdict(
-            INCONCLUSIVE, f"needs at least 2 {need} (has {ratio.n_asgi}/{ratio.n_wsgi})", ratio
-        )
+        if ratio.test == PAIRED_TEST:
+            need = f"needs at least 2 pairs (has {ratio.n_asgi})"
+        else:
+            need = (
+                "needs at least 2 valid repetitions per mode "
+                f"(ASGI {ratio.n_asgi}, WSGI {ratio.n_wsgi})"
+            )
+        return RatioVerdict(INCONCLUSIVE, need, ratio)
     p = ratio.p_adjusted if ratio.p_adjusted is not None else ratio.p_value
     assert p is not None
     p_text = f"p = {p:.3g}" + (" (adjusted)" if ratio.p_adjusted is not None else "")
@@ -260,6 +305,18 @@ def judge(ratio: Ratio, alpha: float = 0.05, min_effect_pct: float = 5.0) -> Rat
 
 
 # ---------------------------------------------------------------- --repeat auto
+
+
+def cell_ratio(asgi: Sequence[tuple[Any, float]], wsgi: Sequence[tuple[Any, float]]) -> Ratio:
+    """A cell's ratio from (pair number or None, requests/s) per valid repetition and
+    mode: paired over the pair numbers both modes have when every repetition has one
+    (an interleaved run), Welch on the logs otherwise."""
+    if asgi and wsgi and all(k is not None for k, _ in [*asgi, *wsgi]):
+        by_pair_w = dict(wsgi)
+        pairs = [(a, by_pair_w[k]) for k, a in asgi if k in by_pair_w]
+        if pairs:
+            return paired_ratio(pairs)
+    return unpaired_ratio([v for _, v in asgi], [v for _, v in wsgi])
 
 
 @dataclass(frozen=True)
