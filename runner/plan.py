@@ -366,6 +366,9 @@ def _check_counts(opts: PlanOptions) -> int:
     return repeat
 
 
+MAX_DURATION_S = 3600.0
+
+
 def _plan_levels(opts: PlanOptions) -> list[Level]:
     """The levels the policy starts from (a search makes its own: one scenario only)."""
     if opts.policy == "search":
@@ -375,13 +378,24 @@ def _plan_levels(opts: PlanOptions) -> list[Level]:
         start, _ = search_bounds(opts.concurrency)
         _, levels = build_levels(scenario, str(start), str(max(2 * start, 50)), "")
         return levels
-    if opts.duration < 0:
-        raise PlanError(f"--duration must be at least 0 seconds, not {opts.duration}")
+    if opts.duration < 0 or opts.duration > MAX_DURATION_S:
+        raise PlanError(
+            f"--duration must be above 0 and at most {MAX_DURATION_S:g} seconds (got "
+            f"{opts.duration:g}): pass e.g. --duration 10"
+        )
     _, levels = build_levels(opts.scenario, opts.concurrency, opts.requests, opts.preset)
     if opts.policy == "tune" and len(levels) != 1:
         raise PlanError("fab tune takes one --scenario and one --concurrency")
     if opts.duration:
-        levels = [replace(lv, duration_s=float(opts.duration)) for lv in levels]
+        # The count becomes a cap: one the level's own count unless --requests set it,
+        # generous enough not to end a run before its duration at ~20,000 req/s.
+        cap = max(50_000, int(opts.duration * 20_000))
+        levels = [
+            replace(
+                lv, duration_s=float(opts.duration), requests=lv.requests if opts.requests else cap
+            )
+            for lv in levels
+        ]
     return levels
 
 

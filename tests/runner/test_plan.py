@@ -70,8 +70,14 @@ def test_a_plan_is_checked_before_any_host():
         build_plan(PlanOptions(policy="search", concurrency="8,x"))
     with pytest.raises(PlanError, match="unknown load generator 'siege'"):
         build_plan(PlanOptions(load="siege"))
-    with pytest.raises(PlanError, match="duration"):
-        build_plan(PlanOptions(load="ab", duration=2))
+    timed = build_plan(PlanOptions(load="ab", preset="smoke", duration=2))
+    assert all(lv.duration_s == 2.0 and lv.requests == 50_000 for lv in timed.levels)
+    capped = build_plan(PlanOptions(load="ab", scenario="plain", requests="300", duration=2))
+    assert {lv.requests for lv in capped.levels} == {300}
+    for bad, words in ((3601, "at most 3600 seconds"), (-1, "above 0"), (2.5, "whole seconds")):
+        with pytest.raises(PlanError, match=words) as caught:
+            build_plan(PlanOptions(load="ab", duration=bad))
+        assert "\n" not in str(caught.value)
     plan = build_plan(PlanOptions(load="wrk", preset="smoke"))
     assert all(lv.duration_s == 5.0 for lv in plan.levels)
     assert build_plan(PlanOptions(command="x")).command == "x"
