@@ -38,8 +38,8 @@ BENCH_HELP = {
     "instrument": "after each level, a separate sequential pass that asks the app for its "
     "thread hops and CPU per request (default on; --no-instrument skips it)",
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
-    "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
-    "ab runs --requests instead)",
+    "duration": "seconds per repetition, at most 3600 (wrk: default 5; ab: whole seconds, "
+    "ab -t D with the request count as a cap; without it ab runs --requests)",
 }
 
 

@@ -105,7 +105,8 @@ def test_fab_lists_its_tasks_and_documents_every_bench_option():
         (["--search", "--concurrency", "64,8"], "START,CAP"),
         (["--search", "--tuned"], "separate runs"),
         (["--load", "siege"], "unknown load generator 'siege'"),
-        (["--duration", "2"], "ab runs a request count, not a duration"),
+        (["--duration", "3601"], "--duration must be above 0 and at most 3600 seconds"),
+        (["--duration", "2.5"], "ab's -t takes whole seconds"),
         (["--modes", "cgi"], "unknown mode 'cgi'"),
         # The version matrix (docs/MATRIX.md).
         (["--django", "6.1", "--python", "3.11"], "no supported combination"),
