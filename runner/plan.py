@@ -27,6 +27,13 @@ from runner.matrix import (
     describe,
     matrix_deployments,
 )
+from runner.report.pairing import (
+    DEFAULT_MAX_PAIRS,
+    DEFAULT_PRECISION_POINTS,
+    AutoRepeat,
+    RepeatInputError,
+    check_interleaved_modes,
+)
 
 SCENARIOS = ("users", "io", "plain")
 VIEWS = ("original", "sync", "async", "async-wrapped")
@@ -258,6 +265,10 @@ class Plan:
     # those skipped up front (runner.matrix); empty = the deployed versions, not a matrix.
     matrix: tuple[Combination, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    # Interleaved, paired comparison (both modes side by side, ABBA within each level);
+    # `auto`: --repeat auto's stopping rule (pairs added until the ratio's CI is narrow).
+    interleave: bool = False
+    auto: AutoRepeat | None = None
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -291,6 +302,10 @@ class PlanOptions:
     duration: float = 0.0
     django: str = ""
     python: str = ""
+    interleave: bool = False
+    auto_repeat: bool = False  # --repeat auto
+    precision: float = DEFAULT_PRECISION_POINTS
+    max_pairs: int = DEFAULT_MAX_PAIRS
 
 
 def build_plan(opts: PlanOptions) -> Plan:
@@ -312,13 +327,8 @@ def build_plan(opts: PlanOptions) -> Plan:
         opts = replace(opts, duration=load.default_duration_s)
     levels = _plan_levels(opts)
     repeat = _check_counts(opts)
-    for level in levels:
-        for mode in modes or MODES:
-            target.endpoint(level.scenario, opts.view, mode)
-        try:
-            load.check(_spec_of(level, opts))
-        except LoadSpecError as exc:
-            raise PlanError(str(exc)) from None
+    _check_levels(levels, modes, target, load, opts)
+    interleave, auto = _check_pairs(opts, modes)
     deployments, notes_and_matrix = _deployments(modes, opts)
     return Plan(
         levels=tuple(levels),
@@ -340,7 +350,40 @@ def build_plan(opts: PlanOptions) -> Plan:
         resume=opts.resume,
         command=opts.command or command_line(),
         **notes_and_matrix,
+        interleave=interleave,
+        auto=auto,
     )
+
+
+def _check_levels(
+    levels: list[Level], modes: tuple[str, ...], target: Any, load: Any, opts: PlanOptions
+) -> None:
+    """Every level has an endpoint in every mode, and the load generator can run it."""
+    from runner.load import LoadSpecError
+
+    for level in levels:
+        for mode in modes or MODES:
+            target.endpoint(level.scenario, opts.view, mode)
+        try:
+            load.check(_spec_of(level, opts))
+        except LoadSpecError as exc:
+            raise PlanError(str(exc)) from None
+
+
+def _check_pairs(opts: PlanOptions, modes: tuple[str, ...]) -> tuple[bool, AutoRepeat | None]:
+    """--interleave and --repeat auto (which implies it): both modes, a precision above
+    0 and a cap of at least 3 pairs; one line otherwise."""
+    interleave = opts.interleave or opts.auto_repeat
+    if not interleave:
+        return False, None
+    try:
+        check_interleaved_modes(modes or MODES)
+        auto = AutoRepeat(opts.precision, opts.max_pairs) if opts.auto_repeat else None
+    except RepeatInputError as exc:
+        raise PlanError(str(exc)) from None
+    if opts.policy != "levels":
+        raise PlanError("--interleave and --repeat auto compare levels: not with --search/--tuned")
+    return True, auto
 
 
 def check_hosts(plan: Plan, loadgens: int) -> None:
