@@ -115,6 +115,12 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "committed lock; docs/MATRIX.md); measures the product with --python",
         "python": "version matrix: comma list of the app host's Python, e.g. 3.11,3.12 "
         "(this machine's pyenv interpreters); unsupported combinations are skipped",
+        "repeat": "repetitions (pairs, interleaved) per level, or auto: at least 3 pairs, "
+        "then more until the ratio's 95% CI is within --precision points",
+        "interleave": "deploy both modes side by side and alternate them ABBA within each "
+        "level (paired verdicts)",
+        "precision": "--repeat auto's target half-width of the ratio's CI in points (default 5)",
+        "max_pairs": "--repeat auto's cap of pairs per level (default 20)",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -125,7 +131,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     view="original",
     concurrency="",
     requests="",
-    repeat=0,
+    repeat="0",
     keepalive=False,
     preset="",
     results="results",
@@ -150,12 +156,21 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     prefix="abw",
     django="",
     python="",
+    interleave=False,
+    precision=5.0,
+    max_pairs=20,
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
-    and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
+    and write the report. With --stacks N (AWS): the same on N fresh stacks in turn.
+    With --interleave (or --repeat auto): both modes side by side, alternated in pairs
+    within each level."""
     try:
         if search and tuned:
             raise PlanError("--search and --tuned are separate runs: pass one of them")
+        auto_repeat = str(repeat).strip() == "auto"
+        if not auto_repeat and not str(repeat).strip().isdigit():
+            raise PlanError(f"--repeat must be a whole number or auto, not {repeat!r}")
+        repeat = 0 if auto_repeat else int(repeat)
         sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
         policy = "search" if search else "tuned" if tuned else "levels"

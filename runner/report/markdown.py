@@ -13,8 +13,8 @@ from runner.matrix import combination_of
 from runner.model import Sample
 from runner.report import pairing, stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
-from runner.report.matrix import matrix_section
 from runner.report.forest import ForestRow, forest_plot
+from runner.report.matrix import matrix_section
 from runner.report.original import original_section
 from runner.report.plots import make_plots
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
@@ -133,7 +133,10 @@ def forest_rows(pairs: list[Pair]) -> list[ForestRow]:
 
 
 def _intro(
-    runs: list[RunData], samples: list[Sample], pairs: list[Pair], out_dir: Path,
+    runs: list[RunData],
+    samples: list[Sample],
+    pairs: list[Pair],
+    out_dir: Path,
     matrix: bool = False,
 ) -> list[str]:
     """The title, the forest plot, what entered the statistics, and the verdicts."""
