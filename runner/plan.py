@@ -27,6 +27,13 @@ from runner.matrix import (
     describe,
     matrix_deployments,
 )
+from runner.report.pairing import (
+    DEFAULT_MAX_PAIRS,
+    DEFAULT_PRECISION_POINTS,
+    AutoRepeat,
+    RepeatInputError,
+    check_interleaved_modes,
+)
 
 SCENARIOS = ("users", "io", "plain")
 VIEWS = ("original", "sync", "async", "async-wrapped")
@@ -261,6 +268,10 @@ class Plan:
     slo: str = ""  # open loop: the latency target of a capacity search (runner.slo)
     capacity_steps: int | None = None  # at most this many rates per mode (None: budget only)
     capacity_starts: tuple[tuple[str, float], ...] = ()  # (mode, start rate); else levels[0]
+    # Interleaved, paired comparison (both modes side by side, ABBA within each level);
+    # `auto`: --repeat auto's stopping rule (pairs added until the ratio's CI is narrow).
+    interleave: bool = False
+    auto: AutoRepeat | None = None
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -296,6 +307,10 @@ class PlanOptions:
     python: str = ""
     rate: str = ""  # open loop: offered requests/s, comma list (runner.openloop.parse_rates)
     slo: str = ""  # open loop: capacity at this latency target, e.g. p99=250ms
+    interleave: bool = False
+    auto_repeat: bool = False  # --repeat auto
+    precision: float = DEFAULT_PRECISION_POINTS
+    max_pairs: int = DEFAULT_MAX_PAIRS
 
 
 def build_plan(opts: PlanOptions) -> Plan:
@@ -317,13 +332,8 @@ def build_plan(opts: PlanOptions) -> Plan:
         opts = replace(opts, duration=load.default_duration_s)
     levels = _plan_levels(opts)
     repeat = _check_counts(opts)
-    for level in levels:
-        for mode in modes or MODES:
-            target.endpoint(level.scenario, opts.view, mode)
-        try:
-            load.check(_spec_of(level, opts))
-        except LoadSpecError as exc:
-            raise PlanError(str(exc)) from None
+    _check_levels(levels, modes, target, load, opts)
+    interleave, auto = _check_pairs(opts, modes)
     deployments, notes_and_matrix = _deployments(modes, opts)
     return Plan(
         levels=tuple(levels),
@@ -346,7 +356,40 @@ def build_plan(opts: PlanOptions) -> Plan:
         command=opts.command or command_line(),
         **notes_and_matrix,
         slo=opts.slo,
+        interleave=interleave,
+        auto=auto,
     )
+
+
+def _check_levels(
+    levels: list[Level], modes: tuple[str, ...], target: Any, load: Any, opts: PlanOptions
+) -> None:
+    """Every level has an endpoint in every mode, and the load generator can run it."""
+    from runner.load import LoadSpecError
+
+    for level in levels:
+        for mode in modes or MODES:
+            target.endpoint(level.scenario, opts.view, mode)
+        try:
+            load.check(_spec_of(level, opts))
+        except LoadSpecError as exc:
+            raise PlanError(str(exc)) from None
+
+
+def _check_pairs(opts: PlanOptions, modes: tuple[str, ...]) -> tuple[bool, AutoRepeat | None]:
+    """--interleave and --repeat auto (which implies it): both modes, a precision above
+    0 and a cap of at least 3 pairs; one line otherwise."""
+    interleave = opts.interleave or opts.auto_repeat
+    if not interleave:
+        return False, None
+    try:
+        check_interleaved_modes(modes or MODES)
+        auto = AutoRepeat(opts.precision, opts.max_pairs) if opts.auto_repeat else None
+    except RepeatInputError as exc:
+        raise PlanError(str(exc)) from None
+    if opts.policy != "levels":
+        raise PlanError("--interleave and --repeat auto compare levels: not with --search/--tuned")
+    return True, auto
 
 
 def check_hosts(plan: Plan, loadgens: int) -> None:
@@ -408,6 +451,9 @@ def _open_levels(opts: PlanOptions) -> list[Level]:
     ]
 
 
+MAX_DURATION_S = 3600.0
+
+
 def _plan_levels(opts: PlanOptions) -> list[Level]:
     """The levels the policy starts from (a search makes its own: one scenario only)."""
     from runner.load import LoadSpecError, get_load_generator
@@ -425,13 +471,24 @@ def _plan_levels(opts: PlanOptions) -> list[Level]:
         start, _ = search_bounds(opts.concurrency)
         _, levels = build_levels(scenario, str(start), str(max(2 * start, 50)), "")
         return levels
-    if opts.duration < 0:
-        raise PlanError(f"--duration must be at least 0 seconds, not {opts.duration}")
+    if opts.duration < 0 or opts.duration > MAX_DURATION_S:
+        raise PlanError(
+            f"--duration must be above 0 and at most {MAX_DURATION_S:g} seconds (got "
+            f"{opts.duration:g}): pass e.g. --duration 10"
+        )
     _, levels = build_levels(opts.scenario, opts.concurrency, opts.requests, opts.preset)
     if opts.policy == "tune" and len(levels) != 1:
         raise PlanError("fab tune takes one --scenario and one --concurrency")
     if opts.duration:
-        levels = [replace(lv, duration_s=float(opts.duration)) for lv in levels]
+        # The count becomes a cap: one the level's own count unless --requests set it,
+        # generous enough not to end a run before its duration at ~20,000 req/s.
+        cap = max(50_000, int(opts.duration * 20_000))
+        levels = [
+            replace(
+                lv, duration_s=float(opts.duration), requests=lv.requests if opts.requests else cap
+            )
+            for lv in levels
+        ]
     return levels
 
 

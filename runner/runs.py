@@ -60,6 +60,10 @@ def run_plan(plan: Plan, report: bool = True) -> Path:
     say(f"run {store.run_id}: results in {store.run_dir}")
     if plan.matrix:
         store.set_metadata({"matrix": matrix_metadata(list(plan.matrix), list(plan.skipped))})
+    if plan.interleave:
+        from runner.interleaved import InterleavedSession
+
+        return InterleavedSession(plan, inventory, store).run_interleaved(report=report)
     session = Session(plan, inventory, store)
     return session.run(policy_for(plan, inventory), report=report)
 

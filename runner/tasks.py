@@ -39,10 +39,10 @@ BENCH_HELP = {
     "instrument": "after each level, a separate sequential pass that asks the app for its "
     "thread hops and CPU per request (default on; --no-instrument skips it)",
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
-    "duration": "seconds per repetition of a time-based load generator (wrk: default 5; "
-    "open: default 20; ab runs --requests instead)",
     "rate": "open loop (--load open): offered requests/s, an increasing comma list, e.g. "
     "50,100,200 (split across the load generators)",
+    "duration": "seconds per repetition, at most 3600 (wrk: default 5; open: default 20; ab: "
+    "whole seconds, ab -t D with the request count as a cap; without it ab runs --requests)",
 }
 
 
@@ -124,6 +124,12 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "(this machine's pyenv interpreters); unsupported combinations are skipped",
         "slo": "open loop: per mode, the capacity at this latency target, e.g. p99=250ms or "
         "p99.9=1s (--load open; --rate is where the search starts, default 50)",
+        "repeat": "repetitions (pairs, interleaved) per level, or auto: at least 3 pairs, "
+        "then more until the ratio's 95% CI is within --precision points",
+        "interleave": "deploy both modes side by side and alternate them ABBA within each "
+        "level (paired verdicts)",
+        "precision": "--repeat auto's target half-width of the ratio's CI in points (default 5)",
+        "max_pairs": "--repeat auto's cap of pairs per level (default 20)",
     }
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
@@ -134,7 +140,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     view="original",
     concurrency="",
     requests="",
-    repeat=0,
+    repeat="0",
     keepalive=False,
     preset="",
     results="results",
@@ -161,12 +167,21 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     python="",
     rate="",
     slo="",
+    interleave=False,
+    precision=5.0,
+    max_pairs=20,
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
-    and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
+    and write the report. With --stacks N (AWS): the same on N fresh stacks in turn.
+    With --interleave (or --repeat auto): both modes side by side, alternated in pairs
+    within each level."""
     try:
         if search and tuned:
             raise PlanError("--search and --tuned are separate runs: pass one of them")
+        auto_repeat = str(repeat).strip() == "auto"
+        if not auto_repeat and not str(repeat).strip().isdigit():
+            raise PlanError(f"--repeat must be a whole number or auto, not {repeat!r}")
+        repeat = 0 if auto_repeat else int(repeat)
         sweep = parse_sweep(middleware, loop, workers, blocking_threads, backpressure)
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
         policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"

@@ -51,9 +51,11 @@ CLI::
 ``--print`` shows the shell-quoted command, ``--json`` prints
 ``{"argv": [...], "config": {...}, "env": {...}}``; ``--exec`` checks the database (and
 with ``--migrate`` runs ``migrate --noinput``) then replaces itself with Granian, so a
-supervisor's signals reach Granian directly. With ``--exec`` and no secret key set (and
-DEBUG off), an ephemeral key is generated for this server's lifetime, shared by all of
-its workers, and a note says so; deployments pass ``DJANGO_SECRET_KEY_FILE`` instead.
+supervisor's signals reach Granian directly. ``--migrate`` alone checks the database,
+migrates it and exits (a deploy runs it once, before it starts its servers). With
+``--exec`` and no secret key set (and DEBUG off), an ephemeral key is generated for
+this server's lifetime, shared by all of its workers, and a note says so; deployments
+pass ``DJANGO_SECRET_KEY_FILE`` instead.
 Any bad value: ``serving: error: <what is wrong and how to fix it>``, exit status 2.
 """
 
@@ -258,7 +260,9 @@ def _parser() -> argparse.ArgumentParser:
     action.add_argument("--print", action="store_true", help="print the shell-quoted command")
     action.add_argument("--json", action="store_true", help="print argv, config and env as JSON")
     action.add_argument("--exec", action="store_true", help="check the database, then exec Granian")
-    parser.add_argument("--migrate", action="store_true", help="with --exec: migrate first")
+    parser.add_argument(
+        "--migrate", action="store_true", help="migrate first (alone: migrate, then exit)"
+    )
     for field, env in ENV_NAMES.items():
         parser.add_argument(f"--{field.replace('_', '-')}", dest=field, help=f"overrides {env}")
     return parser
@@ -328,15 +332,18 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.json:
         print(json.dumps({"argv": command, "config": config.as_dict(), "env": config.to_env()}))
-    elif args.exec:
+    elif args.exec or (args.migrate and not args.print):
         if not (environ.get("DJANGO_SECRET_KEY") or environ.get("DJANGO_SECRET_KEY_FILE")):
-            if environ.get("BENCH_DEBUG", "0").strip() not in ("1", "true", "yes", "on"):
+            debug = environ.get("BENCH_DEBUG", "0").strip() in ("1", "true", "yes", "on")
+            if args.exec and not debug:
                 print(
                     "serving: note: no DJANGO_SECRET_KEY set; using an ephemeral one",
                     file=sys.stderr,
                 )
             environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
         _prepare_django(environ, args.migrate)
+        if not args.exec:
+            return
         sys.stdout.flush()
         sys.stderr.flush()
         os.execvpe(command[0], command, environ)

@@ -29,19 +29,25 @@ STDOUT, STDERR, ROWS = "ab.stdout", "ab.stderr", "requests.tsv"
 
 
 class ApacheBench(LoadGenerator):
-    """ab: closed loop, count-based, single-threaded; latency from its per-request rows."""
+    """ab: closed loop, count- or time-based (-t, the count then a cap), single-threaded;
+    latency from its per-request rows."""
 
     name: ClassVar[str] = "ab"
     binary: ClassVar[str] = "ab"
     latency_source: ClassVar[str] = "raw"
 
     def check(self, spec: LoadSpec) -> None:
-        """ab sends a request count (no duration, no rate) of at least the concurrency."""
+        """ab sends a request count (or runs whole seconds, the count a cap), no rate, of
+        at least as many requests as the concurrency."""
         super().check(spec)
         if spec.rate is not None:
             raise LoadSpecError("ab is a closed-loop tool: it takes no --rate (use k6)")
-        if spec.duration_s is not None:
-            raise LoadSpecError("ab runs a request count, not a duration: use --load wrk")
+        if spec.duration_s is not None and (
+            spec.duration_s < 1 or spec.duration_s != int(spec.duration_s)
+        ):
+            raise LoadSpecError(
+                f"ab's -t takes whole seconds of at least 1, not --duration {spec.duration_s:g}"
+            )
         if spec.concurrency > AB_MAX_CONCURRENCY:
             raise LoadSpecError(
                 f"concurrency {spec.concurrency} is above ab's limit of {AB_MAX_CONCURRENCY}"
@@ -55,7 +61,7 @@ class ApacheBench(LoadGenerator):
             raise LoadSpecError("extra headers are not supported with ab here")
 
     def command(self, spec: LoadSpec) -> ToolCommand:
-        """ab -r -s T -n N -c C [-k] -g requests.tsv URL."""
+        """ab [-t D] -n N -r -s T -c C [-k] -g requests.tsv URL."""
         argv = ab_argv(
             spec.url,
             int(spec.requests or 0),
@@ -63,6 +69,7 @@ class ApacheBench(LoadGenerator):
             keepalive=spec.keepalive,
             timeout_s=spec.timeout_s,
             gnuplot_tsv=ROWS,
+            duration_s=None if spec.duration_s is None else int(spec.duration_s),
         )
         return ToolCommand(tuple(argv), STDOUT, STDERR)
 
@@ -81,7 +88,9 @@ class ApacheBench(LoadGenerator):
         except ValueError:  # not an ab -g file (cut short): percentiles from ab's table
             rows = []
         out = to_load_result(res, row_times(rows))
-        out.sent = run.spec.requests or 0
+        # Time-based, the count is only a cap: ab sent what it completed or failed.
+        timed = run.spec.duration_s is not None
+        out.sent = res.complete_requests + res.failed_requests if timed else run.spec.requests or 0
         return out
 
     def merge(self, results: list[LoadResult]) -> LoadResult:

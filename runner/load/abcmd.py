@@ -27,17 +27,25 @@ def ab_argv(
     keepalive: bool,
     timeout_s: int,
     gnuplot_tsv: str | None = None,
+    duration_s: int | None = None,
 ) -> list[str]:
     """The argv of one ab run: -r (socket receive errors are counted, not fatal), -s (the
     per-request timeout), -e/-g (machine-readable percentiles and per-request rows) and -k
-    when connections are reused."""
+    when connections are reused. With `duration_s`, a time-based run `ab -t D -n CAP`:
+    -t comes first because on its own it sets the cap to 50,000 requests (ab.c), which
+    the plain page reaches within 10 s; the -n after it is the real cap."""
     _check_load(requests, concurrency)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or not parts.path:
         raise ValueError(f"ab needs a URL like http://host:port/path/ (with a path), not {url!r}")
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s < 1:
         raise ValueError(f"timeout_s must be a whole number of seconds >= 1, not {timeout_s!r}")
-    argv = ["ab", "-r", "-s", str(timeout_s), "-n", str(requests), "-c", str(concurrency)]
+    argv = ["ab"]
+    if duration_s is not None:
+        if isinstance(duration_s, bool) or not isinstance(duration_s, int) or duration_s < 1:
+            raise ValueError(f"ab's -t takes whole seconds >= 1, not {duration_s!r}")
+        argv += ["-t", str(duration_s)]
+    argv += ["-n", str(requests), "-r", "-s", str(timeout_s), "-c", str(concurrency)]
     if keepalive:
         argv.append("-k")
     if gnuplot_tsv:

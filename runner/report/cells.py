@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.model import Sample
-from runner.report import stats
+from runner.report import pairing, stats
+from runner.report.pairing import RatioVerdict
 from runner.results import DONE_STATUSES, RunData
 
 _CONFIG_SKIP = ("mode", "host", "port")
@@ -104,7 +105,7 @@ class Pair:
     keepalive: bool
     asgi: Cell
     wsgi: Cell
-    verdict: stats.Verdict
+    verdict: RatioVerdict
 
 
 def timed_samples(runs: Iterable[RunData]) -> list[Sample]:
@@ -135,12 +136,21 @@ def pair_cells(cells: list[Cell]) -> list[Pair]:
     for cell in cells:
         key = (cell.scenario, cell.view, cell.concurrency, cell.keepalive, cell.preset)
         groups[key][cell.mode].append(cell)
-    pairs = []
+    chosen = []
     for key, by_mode in sorted(groups.items()):
         if not by_mode.get("asgi") or not by_mode.get("wsgi"):
             continue
         asgi = max(by_mode["asgi"], key=lambda c: c.rps_mean() or 0.0)
         wsgi = max(by_mode["wsgi"], key=lambda c: c.rps_mean() or 0.0)
-        verdict = stats.compare(asgi.rps, wsgi.rps)
-        pairs.append(Pair(key[0], key[1], key[2], key[3], asgi, wsgi, verdict))
-    return pairs
+        chosen.append((key, asgi, wsgi))
+    # Every cell's ratio first: the adjustment needs all of the report's p-values.
+    ratios = pairing.adjust([pairing.cell_ratio(_keyed(a), _keyed(w)) for _, a, w in chosen])
+    return [
+        Pair(key[0], key[1], key[2], key[3], asgi, wsgi, pairing.judge(ratio))
+        for (key, asgi, wsgi), ratio in zip(chosen, ratios, strict=True)
+    ]
+
+
+def _keyed(cell: Cell) -> list[tuple[Any, float]]:
+    """(pair number or None, requests/s) of each valid repetition."""
+    return [(s.extra.get("pair"), float(s.rps)) for s in cell.valid if s.rps]

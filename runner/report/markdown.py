@@ -11,8 +11,9 @@ from pathlib import Path
 
 from runner.matrix import combination_of
 from runner.model import Sample
-from runner.report import stats
+from runner.report import pairing, stats
 from runner.report.cells import Cell, Pair, build_cells, pair_cells, timed_samples
+from runner.report.forest import ForestRow, forest_plot
 from runner.report.matrix import matrix_section
 from runner.report.openloop import report_lines as open_loop_lines
 from runner.report.original import original_section
@@ -23,6 +24,7 @@ from runner.results import RunData, RunStore, load_run
 from runner.serverreport import server_section
 
 REPORT = "report.md"
+FOREST_PNG = "forest.png"
 
 
 def _cell_rows(cells: list[Cell]) -> list[list[str]]:
@@ -82,11 +84,10 @@ def _verdict_rows(pairs: list[Pair]) -> list[list[str]]:
     rows = []
     for p in pairs:
         v = p.verdict
-        ci = (
-            f"{v.ci_low_pct:+.1f}% .. {v.ci_high_pct:+.1f}%"
-            if v.ci_low_pct is not None and v.ci_high_pct is not None
-            else "-"
-        )
+        r = v.ratio
+        ratio = "-" if r.ratio is None else f"{r.ratio:.3f}"
+        ci = "-" if r.ci_low is None else f"{r.ci_low:.3f} .. {r.ci_high:.3f}"
+        half = r.half_width_points
         rows.append(
             [
                 p.scenario,
@@ -95,8 +96,9 @@ def _verdict_rows(pairs: list[Pair]) -> list[list[str]]:
                 "yes" if p.keepalive else "no",
                 rps_text(p.asgi),
                 rps_text(p.wsgi),
-                pct(v.diff_pct),
-                ci,
+                ratio,
+                ci if half is None else f"{ci} (±{half:.1f} pts)",
+                "paired" if r.test == pairing.PAIRED_TEST else "unpaired",
                 "-" if v.p_value is None else f"{v.p_value:.3g}",
                 f"{v.n_asgi}/{v.n_wsgi}",
                 f"**{v.verdict}**",
@@ -112,18 +114,33 @@ VERDICT_HEADER = [
     "keep-alive",
     "ASGI req/s",
     "WSGI req/s",
-    "ASGI vs WSGI",
-    "95% CI of the difference",
-    "p",
+    "ASGI/WSGI",
+    "95% CI of the ratio",
+    "pairs",
+    "p (adjusted)",
     "n (ASGI/WSGI)",
     "verdict",
 ]
 
 
+def forest_rows(pairs: list[Pair]) -> list[ForestRow]:
+    """One forest-plot row per verdict, in the verdict table's order."""
+    rows = []
+    for p in pairs:
+        r = p.verdict.ratio
+        label = f"{p.scenario} {p.view} c={p.concurrency}{' keep-alive' if p.keepalive else ''}"
+        rows.append(ForestRow(label, r.ratio, r.ci_low, r.ci_high, p.verdict.verdict))
+    return rows
+
+
 def _intro(
-    runs: list[RunData], samples: list[Sample], pairs: list[Pair], matrix: bool = False
+    runs: list[RunData],
+    samples: list[Sample],
+    pairs: list[Pair],
+    out_dir: Path,
+    matrix: bool = False,
 ) -> list[str]:
-    """The title, what entered the statistics, and the verdicts."""
+    """The title, the forest plot, what entered the statistics, and the verdicts."""
     counts = Counter(s.status for s in samples)
     ids = ", ".join(f"`{r.run_id}`" for r in runs)
     lines = [
@@ -134,6 +151,7 @@ def _intro(
         + ", ".join(f"{counts[k]} {k}" for k in ("ok", "invalid", "aborted", "failed") if counts[k])
         + ".",
         "",
+        *_forest(pairs, out_dir),
         "Only valid repetitions (status `ok`) enter the means, confidence intervals and "
         "verdicts. Invalid samples (a failed request, a non-2xx answer, a changed response "
         "length or a saturated load generator), aborted ab runs and failed stages are shown "
@@ -142,10 +160,15 @@ def _intro(
         "",
         "## Verdicts",
         "",
-        f"Test: {stats.TEST_NAME} on per-repetition requests/s (alpha 0.05). "
-        "*No significant difference* only when the 95% CI of the difference lies within "
-        "±5%; a wider interval that includes 0 is *inconclusive* (more repetitions needed), "
-        "and fewer than 2 valid repetitions on a side is *inconclusive* too.",
+        "The ratio ASGI/WSGI of requests/s with its 95% confidence interval, computed on "
+        f"the log scale (it never passes 0): *paired* = {pairing.PAIRED_TEST} (interleaved "
+        "repetitions, each ASGI one with its WSGI neighbour in time), *unpaired* = "
+        f"{pairing.UNPAIRED_TEST} (scipy's Welch degrees of freedom). The p-values are "
+        f"adjusted across this report's {len(pairs)} cells with "
+        f"{pairing.ADJUSTMENTS[pairing.HOLM]}; a verdict is significant at adjusted "
+        "p < 0.05. *No significant difference* only when the whole interval lies within "
+        "1 ± 0.05; a wider interval is *inconclusive* (more pairs needed), and fewer than 2 "
+        "valid repetitions (pairs) is *inconclusive* too.",
         "",
     ]
     if matrix:
@@ -156,6 +179,14 @@ def _intro(
         lines.append("No cell has both modes measured: no verdict.")
     lines.append("")
     return lines
+
+
+def _forest(pairs: list[Pair], out_dir: Path) -> list[str]:
+    """The forest plot (the report's opening picture), when there is a verdict."""
+    if not pairs:
+        return []
+    png = forest_plot(forest_rows(pairs), out_dir / "plots" / FOREST_PNG, equivalence_pct=5)
+    return [f"![ASGI/WSGI ratio per cell, 95% CI]({png.relative_to(out_dir).as_posix()})", ""]
 
 
 def _scenarios(cells: list[Cell], plots: dict[str, list[Path]], out_dir: Path) -> list[str]:
@@ -220,7 +251,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     # A version matrix pairs ASGI and WSGI within each combination, never across them.
     matrix_lines, matrix_pairs = matrix_section(runs, samples)
     pairs = matrix_pairs if matrix_lines else pair_cells(cells)
-    lines = _intro(runs, samples, pairs, matrix=bool(matrix_lines))
+    lines = _intro(runs, samples, pairs, out_dir, matrix=bool(matrix_lines))
     lines += matrix_lines
     lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
     lines += open_loop_lines(runs, cells, out_dir)

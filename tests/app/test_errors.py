@@ -128,3 +128,14 @@ def test_serving_an_unmigrated_database_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     line = _one_error_line(result)
     assert "unapplied migrations" in line and "--migrate" in line
+
+
+def test_migrate_alone_migrates_then_exits(tmp_path: Path) -> None:
+    env = app_env(tmp_path, "wsgi", "http://127.0.0.1:9/")
+    first = run_serving(env, "--migrate")
+    assert first.returncode == 0, first.stderr
+    assert "Applying bench." in first.stdout
+    again = run_serving(env, "--migrate")
+    assert again.returncode == 0, again.stderr
+    assert "No migrations to apply" in again.stdout
+    assert (tmp_path / "db.sqlite3").exists()

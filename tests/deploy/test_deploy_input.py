@@ -70,6 +70,7 @@ def empty_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ),
         ({"mode": "asgi", "debug": "maybe"}, "debug must be true or false"),
         ({"mode": "asgi", "instrument": "sometimes"}, "instrument must be true or false"),
+        ({"mode": "asgi", "side_by_side": "both"}, "side_by_side must be true or false"),
         ({"mode": "asgi", "io_client": "curl"}, "io_client must be one of: stdlib, httpx"),
         (
             {"mode": "asgi", "serving_preset": "fast"},

@@ -28,6 +28,45 @@ def test_argv_has_every_flag_the_runner_needs():
     assert "-k" in ab_argv("http://h:1/", 2, 1, keepalive=True, timeout_s=1)
 
 
+def test_time_based_argv_puts_t_before_the_cap():
+    argv = ab_argv("http://h:1/x/", 900, 5, keepalive=False, timeout_s=30, duration_s=10)
+    assert argv[:5] == ["ab", "-t", "10", "-n", "900"]
+    with pytest.raises(ValueError, match="whole seconds"):
+        ab_argv("http://h:1/x/", 900, 5, keepalive=False, timeout_s=30, duration_s=0)
+
+
+def test_the_real_ab_honours_the_cap_after_t(tmp_path):
+    """-n after -t is the cap (before it, -t would reset the cap to 50,000)."""
+    import http.server
+    import threading
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/x/"
+        ours = ab_argv(url, 7, 1, keepalive=False, timeout_s=5, duration_s=5)
+        out = subprocess.run(ours, capture_output=True, text=True, timeout=60, check=False)
+        assert "Complete requests:      7" in out.stdout, out.stdout + out.stderr
+        swapped = ["ab", "-n", "7", "-t", "1", *ours[5:]]  # what -n first would do
+        out = subprocess.run(swapped, capture_output=True, text=True, timeout=60, check=False)
+        complete = int(out.stdout.split("Complete requests:")[1].split()[0])
+        assert complete > 7
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize(
     ("url", "n", "c", "timeout", "message"),
     [

@@ -105,7 +105,8 @@ def test_fab_lists_its_tasks_and_documents_every_bench_option():
         (["--search", "--concurrency", "64,8"], "START,CAP"),
         (["--search", "--tuned"], "separate runs"),
         (["--load", "siege"], "unknown load generator 'siege'"),
-        (["--duration", "2"], "ab runs a request count, not a duration"),
+        (["--duration", "3601"], "--duration must be above 0 and at most 3600 seconds"),
+        (["--duration", "2.5"], "ab's -t takes whole seconds"),
         (["--modes", "cgi"], "unknown mode 'cgi'"),
         # The version matrix (docs/MATRIX.md).
         (["--django", "6.1", "--python", "3.11"], "no supported combination"),
@@ -114,6 +115,10 @@ def test_fab_lists_its_tasks_and_documents_every_bench_option():
         (["--django", "5.5", "--python", "3.12"], "Django 5.5 is not on the package index"),
         (["--python", "3.99"], "Python 3.99 is not on this machine: it has"),
         (["--django", "6.1", "--python", "3.12", "--tuned"], "--django/--python measure levels"),
+        (["--repeat", "auto", "--precision", "0"], "--precision must be above 0"),
+        (["--repeat", "auto", "--max-pairs", "2"], "cap of pairs must be at least 3"),
+        (["--interleave", "--modes", "asgi"], "needs both modes"),
+        (["--repeat", "often"], "--repeat must be a whole number or auto"),
     ],
 )
 def test_compare_refuses_bad_input_before_any_host(tmp_path, inventories, args, message):

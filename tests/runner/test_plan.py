@@ -70,8 +70,32 @@ def test_a_plan_is_checked_before_any_host():
         build_plan(PlanOptions(policy="search", concurrency="8,x"))
     with pytest.raises(PlanError, match="unknown load generator 'siege'"):
         build_plan(PlanOptions(load="siege"))
-    with pytest.raises(PlanError, match="duration"):
-        build_plan(PlanOptions(load="ab", duration=2))
+    timed = build_plan(PlanOptions(load="ab", preset="smoke", duration=2))
+    assert all(lv.duration_s == 2.0 and lv.requests == 50_000 for lv in timed.levels)
+    capped = build_plan(PlanOptions(load="ab", scenario="plain", requests="300", duration=2))
+    assert {lv.requests for lv in capped.levels} == {300}
+    for bad, words in ((3601, "at most 3600 seconds"), (-1, "above 0"), (2.5, "whole seconds")):
+        with pytest.raises(PlanError, match=words) as caught:
+            build_plan(PlanOptions(load="ab", duration=bad))
+        assert "\n" not in str(caught.value)
     plan = build_plan(PlanOptions(load="wrk", preset="smoke"))
     assert all(lv.duration_s == 5.0 for lv in plan.levels)
     assert build_plan(PlanOptions(command="x")).command == "x"
+
+
+def test_interleave_and_repeat_auto_are_checked_in_one_line():
+    from runner.plan import PlanOptions, build_plan
+
+    plan = build_plan(PlanOptions(preset="smoke", modes="asgi,wsgi", auto_repeat=True, precision=3))
+    assert plan.interleave and plan.auto.precision_points == 3 and plan.auto.max_pairs == 20
+    assert build_plan(PlanOptions(preset="smoke", interleave=True)).auto is None
+    assert not build_plan(PlanOptions(preset="smoke")).interleave
+    for opts, words in (
+        (PlanOptions(auto_repeat=True, precision=0), "--precision must be above 0"),
+        (PlanOptions(auto_repeat=True, max_pairs=2), "cap of pairs must be at least 3"),
+        (PlanOptions(interleave=True, modes="asgi"), "needs both modes"),
+        (PlanOptions(interleave=True, policy="search"), "not with --search"),
+    ):
+        with pytest.raises(PlanError, match=words) as caught:
+            build_plan(opts)
+        assert "\n" not in str(caught.value)

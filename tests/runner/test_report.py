@@ -161,7 +161,16 @@ def test_report_tables_verdicts_and_plots(run, tmp_path):
     assert "**no significant difference**" in verdict_row(text, "users", 5)
     assert "**ASGI slower**" in verdict_row(text, "users", 80)
     assert "**inconclusive**" in verdict_row(text, "plain", 10)
-    assert "Welch's t-test" in text
+    # The ratio on the log scale, unpaired here (not interleaved), Holm across 3 cells;
+    # the forest plot opens the report, before the verdict table.
+    assert "Welch's t on log throughput" in text and "Holm" in text and "3 cells" in text
+    assert "| unpaired |" in verdict_row(text, "users", 80)
+    forest = text.index("](plots/forest.png)")
+    assert (
+        forest < text.index("## Verdicts")
+        and text.index("![") == text.rindex("\n![", 0, forest + 1) + 1
+    )
+    assert (out / "plots" / "forest.png").read_bytes()[:8] == PNG_MAGIC
     # the per-cell table: rps mean ± CI, valid reps, the excluded sample and its reason
     asgi5 = next(ln for ln in text.splitlines() if ln.startswith("| 5 | ASGI | original |"))
     assert "| 3/4 |" in asgi5 and "8.00 ± " in asgi5 and "1 invalid" in asgi5
@@ -179,6 +188,8 @@ def test_report_tables_verdicts_and_plots(run, tmp_path):
     assert "Xeon Test" in text and "abw-lg1" in text and "granian 2.8.0" in text
     assert "deploy of wsgi took 9.5 s" in text
     verdicts = json.loads((out / "verdicts.json").read_text())
+    assert all(0 < v["ci_low"] <= v["ratio"] <= v["ci_high"] for v in verdicts)
+    assert all("Holm" in v["adjustment"] for v in verdicts)
     assert {v["verdict"] for v in verdicts} == {
         "no significant difference",
         "ASGI slower",

@@ -1,0 +1,129 @@
+"""An interleaved, paired comparison (`fab compare --interleave`, `--repeat auto`).
+
+One deploy puts both modes side by side (`-e side_by_side=true`); within each level the
+modes alternate ABBA... (runner.policies.interleave), each switch is a SIGSTOP/SIGCONT
+on the app host proven by a health check from the load generator (runner.modeswitch),
+followed by an untimed warm-up; every timed repetition records its pair number in
+`extra.pair`, on which the report computes the paired ratio.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from runner.console import say
+from runner.modeswitch import ModeSwitchError, mode_port, switch_mode
+from runner.plan import Level, Plan
+from runner.policies.interleave import InterleavedLevel
+from runner.remote import RemoteError
+from runner.session import Session
+from runner.targets import Deployed, Endpoint
+from runner.timeleft import StepPlan, TimeLeft, level_steps
+
+
+class InterleavedSession(Session):
+    """A Session that measures both modes of a side-by-side deploy, pair by pair."""
+
+    def run_interleaved(self, report: bool = True) -> Path:
+        """Deploy side by side, then every level in pairs; report in `finally`."""
+        modes = ("asgi", "wsgi")
+        self._port0 = int(self.inventory.app.app_port or 8000)
+        try:
+            self.deploy(modes[0], {**self.plan.config, "side_by_side": "true"}, "(both modes)")
+            self.open()
+            try:
+                deployed: dict[str, Deployed] = {}
+                endpoints: dict[str, dict[str, Endpoint]] = {}
+                for mode in modes:
+                    self._switch(mode)
+                    deployed[mode], endpoints[mode] = self.verify(self.plan)
+                    self._record_metadata(deployed[mode])
+                self._oom_base = self._oom_last = self._memory().get("oom_kill")
+                clock = TimeLeft(self._planned_steps())
+                for level in self.plan.levels:
+                    self._level(level, deployed, endpoints, clock)
+            finally:
+                self._switch_quietly(modes[0])
+                self.close()
+        finally:
+            if report:
+                self.report()
+        return self.store.run_dir
+
+    def _planned_steps(self) -> list[StepPlan]:
+        pairs = self.plan.auto.min_pairs if self.plan.auto else self.plan.repeat
+        duration = max((lv.duration_s or 0.0) for lv in self.plan.levels) or 1.0
+        order = InterleavedLevel(pairs=pairs)
+        modes = [order._order(p)[i] for p in range(1, pairs + 1) for i in (0, 1)]
+        steps: list[StepPlan] = []
+        for lv in self.plan.levels:
+            label = f"{lv.scenario} c={lv.concurrency}"
+            steps += level_steps(label, modes, lv.duration_s or duration, min(duration, 5.0))
+        return steps
+
+    def _level(
+        self,
+        level: Level,
+        deployed: dict[str, Deployed],
+        endpoints: dict[str, dict[str, Endpoint]],
+        clock: TimeLeft,
+    ) -> None:
+        """One level's pairs, each repetition stored the moment it exists."""
+        plan: Plan = self.plan
+        driver = InterleavedLevel(pairs=plan.repeat, auto=plan.auto)
+        current = None
+        while (step := driver.next_step()) is not None:
+            if len(clock.elapsed) >= len(clock.steps):  # --repeat auto added a pair
+                label = f"{level.scenario} c={level.concurrency}"
+                clock.extend(level_steps(label, [step.mode], level.duration_s or 1.0, 0.0))
+            say(clock.line())
+            started = time.monotonic()
+            path = endpoints[step.mode][level.scenario].path
+            if step.mode != current:
+                self._switch(step.mode)
+                self._prime(plan, deployed[step.mode], level, path, _NoProgress(), step.pair)
+                current = step.mode
+            sample = self.repetition(plan, deployed[step.mode], level, path, step.pair)
+            sample.extra["pair"] = step.pair
+            self.store.append(sample)
+            clock.done(time.monotonic() - started)
+            driver.record(step, sample.rps if sample.status == "ok" else None)
+            if sample.status == "failed":
+                self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
+            if sample.status == "aborted" or sample.failed:
+                self._recheck(deployed[step.mode])
+        self.store.set_metadata(
+            {"interleaved": {f"{level.scenario} c={level.concurrency}": driver.stop_reason}}
+        )
+        say(f"{level.scenario} c={level.concurrency}: {driver.stop_reason}")
+
+    def _switch(self, mode: str) -> None:
+        """Serve `mode` (the app URL follows its port); a failed switch stops the run."""
+        assert self.app is not None
+        try:
+            switched = switch_mode(self.app, self.loadgens[0], mode)
+        except ModeSwitchError as exc:
+            self._stopped(f"mode switch failed: {exc}")
+        app = replace(self.inventory.app, app_port=mode_port(mode, self._port0))
+        self.inventory = replace(self.inventory, app=app)
+        self.store.set_metadata({"last_switch_s": round(switched.seconds, 3)})
+
+    def _switch_quietly(self, mode: str) -> None:
+        """Leave the asked mode serving at the end (never raises: it only tidies up)."""
+        try:
+            if self.app is not None and self.loadgens:
+                switch_mode(self.app, self.loadgens[0], mode)
+        except (ModeSwitchError, RemoteError, OSError):
+            pass
+
+
+class _NoProgress:
+    """The warm-up's progress line is the interleaved clock's, not Session's bar."""
+
+    def show(self, label: str) -> None:
+        """Nothing: the clock's line was printed already."""
+
+    def advance(self, requests: int) -> None:
+        """Nothing."""
