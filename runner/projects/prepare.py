@@ -18,9 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.projects import ProjectError, interpreters, layout, overlay, projectfile, source
+from runner.projects import (
+    ProjectError,
+    interpreters,
+    layout,
+    overlay,
+    projectfile,
+    source,
+    wheelhouse,
+)
 from runner.projects import requirements as reqs
-from runner.projects import wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "projects"

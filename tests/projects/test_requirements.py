@@ -19,7 +19,9 @@ def lines(*items: str) -> list[tuple[str, str]]:
 
 def test_server_pins_are_dropped_and_the_harness_granian_added() -> None:
     result = reqs.build(
-        lines("Django==5.1.2", "granian==1.6.1", "gunicorn", "uvicorn[standard]", "daphne"), (), PINS
+        lines("Django==5.1.2", "granian==1.6.1", "gunicorn", "uvicorn[standard]", "daphne"),
+        (),
+        PINS,
     )
     assert result.install == ["Django==5.1.2", "granian==2.8.7", "uvloop==0.23.0"]
     assert result.dropped_server == ["granian==1.6.1", "gunicorn", "uvicorn[standard]", "daphne"]
@@ -37,7 +39,9 @@ def test_a_clashing_pin_names_both_requirements() -> None:
 def test_a_compatible_pin_and_an_excluded_one_do_not_clash() -> None:
     result = reqs.build(lines("Django", "uvloop>=0.20"), (), PINS)
     assert "uvloop>=0.20" not in result.install
-    excluded = reqs.build(lines("Django", "uvloop==0.21.0", "psycopg2"), ("uvloop", "PsycoPG2"), PINS)
+    excluded = reqs.build(
+        lines("Django", "uvloop==0.21.0", "psycopg2"), ("uvloop", "PsycoPG2"), PINS
+    )
     assert excluded.excluded == ["uvloop==0.21.0", "psycopg2"]
     assert "psycopg2" not in excluded.install
 

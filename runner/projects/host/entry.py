@@ -14,10 +14,9 @@ import os
 import platform
 from collections.abc import Callable
 
-from django.core.exceptions import ImproperlyConfigured
-
 from abw_project import generated
 from abw_project.env import ConfigError, read_bool, read_mode
+from django.core.exceptions import ImproperlyConfigured
 
 SETTINGS_MODULE = "abw_project.settings"
 
