@@ -19,6 +19,12 @@ from runner.projects.interpreters import Interpreter
 PIP_TIMEOUT_S = 1200
 NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
 FAILED_BUILD = re.compile(r"(?:Failed to build|Failed building wheel for) ([\w.\-]+)")
+# What pip was working on (its progress lines): the package a subprocess failure is about.
+WORKING_ON = re.compile(
+    r"^(?:Collecting|Processing|Building wheel for|Preparing metadata \(\S+\) for)\s+(\S+)",
+    re.MULTILINE,
+)
+SUBPROCESS_FAILED = "subprocess-exited-with-error"
 CONFLICT_HEAD = "The conflict is caused by:"
 MARKER = ".built"
 
@@ -40,18 +46,9 @@ def build(requirements_text: str, interpreter: Interpreter, dest: Path) -> Path:
     dest.mkdir(parents=True)
     (dest / "requirements.txt").write_text(requirements_text)
     python = str(interpreter.path)
+    wheel = ["pip", "wheel", "--progress-bar", "off", "--wheel-dir", str(dest)]
     steps = (
-        [
-            python,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--wheel-dir",
-            str(dest),
-            "-r",
-            "requirements.txt",
-        ],
+        [python, "-m", *wheel, "-r", "requirements.txt"],
         [python, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "-d", str(dest), "pip"],
     )
     for argv in steps:
@@ -79,6 +76,12 @@ def explain(output: str, version: str) -> str:
             f"{name} has no wheel for Python {version} and its source does not build here: "
             f'add "{name}" to exclude (or install its build dependencies on the controller)'
         )
+    if SUBPROCESS_FAILED in output and (working := WORKING_ON.findall(output)):
+        name = package_name(working[-1])
+        return (
+            f"{name} has no wheel for Python {version} and its source does not build here: "
+            f'add "{name}" to exclude (or install its build dependencies on the controller)'
+        )
     if match := NO_MATCH.search(output):
         name = match[1]
         bare = re.split(r"[<>=!~;\[ ]", name)[0]
@@ -88,6 +91,15 @@ def explain(output: str, version: str) -> str:
         )
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return f"pip could not build the wheelhouse for Python {version}: {lines[-1] if lines else '?'}"
+
+
+def package_name(item: str) -> str:
+    """A package's name from what pip shows: "x==1.0", "x[extra]", "./x-0.1.tar.gz"."""
+    item = item.rstrip("/").rsplit("/", 1)[-1]
+    for suffix in (".tar.gz", ".zip", ".tar.bz2"):
+        item = item.removesuffix(suffix)
+    item = re.split(r"[<>=!~;\[ @]", item)[0]
+    return re.sub(r"-\d.*$", "", item)
 
 
 def django_version(wheelhouse: Path) -> str | None:
