@@ -8,6 +8,7 @@ One function (``resolve``) so the version-matrix work can swap in its own resolu
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -59,10 +60,25 @@ def available(root: Path | None = None) -> dict[str, Path]:
     return dict(sorted(found.items(), key=lambda item: int(item[0].split(".")[1])))
 
 
+def _shared_resolution(version: str) -> Path | None:
+    """The version matrix's resolution (runner/interpreters.py, #16) when it is there."""
+    try:
+        shared = importlib.import_module("runner.interpreters")
+    except ImportError:
+        return None
+    try:
+        return Path(shared.resolve_python(version))
+    except ValueError as error:  # its InterpreterError: one line listing what there is
+        raise ProjectError(str(error)) from None
+
+
 def resolve(version: str | None, root: Path | None = None) -> Interpreter:
     """The interpreter for ``version`` (None: the controller's); ProjectError listing the
     versions this machine has when it has not that one."""
     version = version or controller_version()
+    shared = None if root else _shared_resolution(version)
+    if shared is not None:
+        return Interpreter(version=version, path=shared)
     found = available(root)
     if version not in found:
         have = ", ".join(found) or "none"
