@@ -11,6 +11,7 @@ across modes, within ``LENGTH_TOLERANCE``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from runner.projects.overlay import HEALTH_PATH
@@ -37,10 +38,32 @@ class ProjectTarget(Target):
         self.project_file = project_file
         self.urls: dict[str, str] = dict(record["urls"])
         self.scenarios = tuple(self.urls)  # type: ignore[misc]
+        self.extra_urls: tuple[str, ...] = ()
+
+    @classmethod
+    def from_file(cls, path: str, urls: tuple[str, ...] = (), python: str = "") -> ProjectTarget:
+        """Prepare the project on the controller (every check of the file, the source,
+        the requirements and the interpreter) and return it as a target; TargetError
+        (one line) on bad input."""
+        from runner.projects import ProjectError
+        from runner.projects.prepare import prepare
+
+        try:
+            prepared = prepare(path, python or None, list(urls))
+        except ProjectError as error:
+            raise TargetError(str(error)) from None
+        target = cls(prepared.record, str(Path(path).expanduser().absolute()))
+        target.extra_urls = tuple(urls)
+        return target
+
+    def metadata(self) -> dict[str, Any]:
+        """The project's part of the results' metadata (project.json)."""
+        return self.record
 
     def deploy_vars(self, mode: str, config: dict[str, object]) -> dict[str, object]:
         """The playbook's extra variables: the built-in's plus the project file."""
-        return {"mode": mode, **config, "project": self.project_file}
+        extra = {"project_urls": " ".join(self.extra_urls)} if self.extra_urls else {}
+        return {"mode": mode, **config, "project": self.project_file, **extra}
 
     def endpoint(self, scenario: str, view: str, mode: str) -> Endpoint:
         """The URL named ``scenario`` (the same in both modes)."""
