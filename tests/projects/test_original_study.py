@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.hosts, pytest.mark.timeout(1800)]
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = "asgi-wsgi-benchmark.bundle"
 PAGE_BYTES = 458_570
+# A first deploy on a fresh stack installs the venvs of both hosts and the project's.
+DEPLOY_S = 1200
 
 
 def clients_dir() -> Path:
@@ -46,7 +48,7 @@ def study_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_original_study_serves_and_measures_in_both_modes(
     deployer: Deployer, study_file: Path, mode: str
 ) -> None:
-    proc = deployer.deploy(mode, project=str(study_file), workers=1)
+    proc = deployer.deploy(mode, DEPLOY_S, project=str(study_file), workers=1)
     assert proc.returncode == 0, proc.stdout[-5000:]
     status, body = deployer.get("/__bench__/health/")
     health = json.loads(body)

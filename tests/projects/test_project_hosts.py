@@ -19,6 +19,8 @@ from tests.projects.sample import make_site, project_file
 from tests.projects.test_prepare import snapshot
 
 pytestmark = [pytest.mark.hosts, pytest.mark.timeout(1500)]
+# A first deploy on a fresh stack installs the venvs of both hosts and the project's.
+DEPLOY_S = 1200
 
 GENERIC = """
 python = "3.12"
@@ -56,7 +58,7 @@ def granian_running(deployer: Deployer) -> bool:
 def test_a_generic_project_serves_in_both_modes(deployer: Deployer, site: Path, mode: str) -> None:
     before = snapshot(site / "mysite")
     path = project_file(site / "generic.toml", "mysite", GENERIC)
-    proc = deployer.deploy(mode, project=str(path), workers=1)
+    proc = deployer.deploy(mode, DEPLOY_S, project=str(path), workers=1)
     assert proc.returncode == 0, proc.stdout[-5000:]
     body = health(deployer)
     assert body["mode"] == mode and body["project"]["name"] == "generic"
@@ -74,7 +76,7 @@ def test_a_generic_project_serves_in_both_modes(deployer: Deployer, site: Path, 
 def failed_deploy(deployer: Deployer, site: Path, name: str, body: str) -> str:
     """Deploy a broken variant; it must fail and leave nothing serving. Its output."""
     path = project_file(site / f"{name}.toml", f"{name}", body)
-    proc = deployer.deploy("asgi", project=str(path), workers=1)
+    proc = deployer.deploy("asgi", DEPLOY_S, project=str(path), workers=1)
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert not granian_running(deployer)
     return proc.stdout
