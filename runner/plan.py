@@ -261,6 +261,8 @@ class Plan:
     slo: str = ""  # open loop: the latency target of a capacity search (runner.slo)
     capacity_steps: int | None = None  # at most this many rates per mode (None: budget only)
     capacity_starts: tuple[tuple[str, float], ...] = ()  # (mode, start rate); else levels[0]
+    project: str = ""  # a project file (docs/PROJECT.md): the target is the user's project
+    project_urls: tuple[str, ...] = ()  # --project-url name=/path, added to the file's
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -296,26 +298,25 @@ class PlanOptions:
     python: str = ""
     rate: str = ""  # open loop: offered requests/s, comma list (runner.openloop.parse_rates)
     slo: str = ""  # open loop: capacity at this latency target, e.g. p99=250ms
+    project: str = ""
+    project_urls: tuple[str, ...] = ()
 
 
 def build_plan(opts: PlanOptions) -> Plan:
     """Check every option once and return the Plan; PlanError (one line) otherwise."""
-    from runner.load import LoadSpecError, get_load_generator
-    from runner.targets import TargetError, get_target
+    from runner.load import LoadSpecError
 
     if opts.policy not in POLICIES:
         raise PlanError(f"unknown policy {opts.policy!r}: choose from {', '.join(POLICIES)}")
-    try:
-        target = get_target(opts.target)
-        load = get_load_generator(opts.load)
-    except (TargetError, LoadSpecError) as exc:
-        raise PlanError(str(exc)) from None
+    if opts.project:
+        opts = replace(opts, target="project")
+    target, load = _target_and_load(opts)
     if opts.view not in target.views:
         raise PlanError(f"unknown view {opts.view!r}: choose from {', '.join(target.views)}")
     modes = check_modes(opts.modes) if opts.modes else ()
     if load.time_based and not opts.duration:
         opts = replace(opts, duration=load.default_duration_s)
-    levels = _plan_levels(opts)
+    levels = _project_levels(opts, target.scenarios) if opts.project else _plan_levels(opts)
     repeat = _check_counts(opts)
     for level in levels:
         for mode in modes or MODES:
@@ -346,6 +347,8 @@ def build_plan(opts: PlanOptions) -> Plan:
         command=opts.command or command_line(),
         **notes_and_matrix,
         slo=opts.slo,
+        project=opts.project,
+        project_urls=tuple(opts.project_urls),
     )
 
 
@@ -433,6 +436,33 @@ def _plan_levels(opts: PlanOptions) -> list[Level]:
     if opts.duration:
         levels = [replace(lv, duration_s=float(opts.duration)) for lv in levels]
     return levels
+
+
+def _target_and_load(opts: PlanOptions) -> tuple[Any, Any]:
+    """The target (a project is prepared on the controller here) and the load generator."""
+    from runner.load import LoadSpecError, get_load_generator
+    from runner.targets import TargetError, make_target
+
+    try:
+        target = make_target(opts.target, opts.project, opts.project_urls, opts.deploy_vars)
+        return target, get_load_generator(opts.load)
+    except (TargetError, LoadSpecError) as exc:
+        raise PlanError(str(exc)) from None
+
+
+def _project_levels(opts: PlanOptions, urls: tuple[str, ...]) -> list[Level]:
+    """A project's levels: the users page's levels (the preset's, or --concurrency and
+    --requests) for each of its URLs, or for the URL names --scenario lists."""
+    names = tuple(s.strip() for s in opts.scenario.split(",") if s.strip()) or urls
+    unknown = [n for n in names if n not in urls]
+    if unknown:
+        raise PlanError(
+            f"--scenario {unknown[0]!r} is not one of the project's URLs ({', '.join(urls)})"
+        )
+    if opts.policy == "search" and len(names) != 1:
+        raise PlanError(f"--search takes one --scenario: one of the project's URLs {urls}")
+    base = _plan_levels(replace(opts, scenario="users"))
+    return [replace(level, scenario=name) for name in names for level in base]
 
 
 def _spec_of(level: Level, opts: PlanOptions) -> Any:

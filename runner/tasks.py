@@ -124,7 +124,11 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "(this machine's pyenv interpreters); unsupported combinations are skipped",
         "slo": "open loop: per mode, the capacity at this latency target, e.g. p99=250ms or "
         "p99.9=1s (--load open; --rate is where the search starts, default 50)",
-    }
+        "project": "a project file (TOML, docs/PROJECT.md): bench your Django project's URLs "
+        "instead of the built-in app (--scenario then picks URL names)",
+        "project_url": "name=/path: one more URL of the project to measure (repeatable)",
+    },
+    iterable=["project_url"],
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
     c,
@@ -161,6 +165,8 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     python="",
     rate="",
     slo="",
+    project="",
+    project_url=None,
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn."""
@@ -171,6 +177,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
         policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"
         values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
+        values["project_urls"] = tuple(project_url or ())
         opts = PlanOptions(**_bench_options(values))
         plan = build_plan(opts) if stacks else None
     except PlanError as exc:

@@ -63,6 +63,7 @@ class ApacheBench(LoadGenerator):
             keepalive=spec.keepalive,
             timeout_s=spec.timeout_s,
             gnuplot_tsv=ROWS,
+            variable_length=not spec.length_check,
         )
         return ToolCommand(tuple(argv), STDOUT, STDERR)
 

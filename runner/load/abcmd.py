@@ -27,6 +27,7 @@ def ab_argv(
     keepalive: bool,
     timeout_s: int,
     gnuplot_tsv: str | None = None,
+    variable_length: bool = False,
 ) -> list[str]:
     """The argv of one ab run: -r (socket receive errors are counted, not fatal), -s (the
     per-request timeout), -e/-g (machine-readable percentiles and per-request rows) and -k
@@ -40,6 +41,8 @@ def ab_argv(
     argv = ["ab", "-r", "-s", str(timeout_s), "-n", str(requests), "-c", str(concurrency)]
     if keepalive:
         argv.append("-k")
+    if variable_length:  # -l: a changed body length is not a failed request
+        argv.append("-l")
     if gnuplot_tsv:
         argv += ["-g", gnuplot_tsv]
     argv.append(url)

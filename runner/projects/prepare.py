@@ -89,21 +89,7 @@ def prepare(
         interpreter,
         build / "wheelhouses" / wheelhouse.key(install.text(), interpreter),
     )
-    record = {
-        "name": project.name,
-        "file": project.record(),
-        "source": staged.record(),
-        "commit": staged.commit,
-        "layout": found.record(),
-        "python": interpreter.version,
-        "django": wheelhouse.django_version(wheels),
-        "requirements": install.record(),
-        "settings_overrides": project.settings_overrides,
-        "debug_override": project.settings_overrides.get("DEBUG"),
-        "setup": list(project.setup),
-        "env": project.env,
-        "urls": project.urls,
-    }
+    record = _record(project, staged, found, interpreter, install, wheels)
     overlay.write_package(
         folder / "harness",
         {
@@ -119,6 +105,32 @@ def prepare(
     )
     (folder / "project.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
     return Prepared(folder, archive, wheels, interpreter, record)
+
+
+def _record(
+    project: projectfile.ProjectFile,
+    staged: source.StagedSource,
+    found: layout.Layout,
+    interpreter: interpreters.Interpreter,
+    install: reqs.Requirements,
+    wheels: Path,
+) -> dict[str, Any]:
+    """The project's record for the results' metadata (project.json)."""
+    return {
+        "name": project.name,
+        "file": project.record(),
+        "source": staged.record(),
+        "commit": staged.commit,
+        "layout": found.record(),
+        "python": interpreter.version,
+        "django": wheelhouse.django_version(wheels),
+        "requirements": install.record(),
+        "settings_overrides": project.settings_overrides,
+        "debug_override": project.settings_overrides.get("DEBUG"),
+        "setup": list(project.setup),
+        "env": project.env,
+        "urls": project.urls,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

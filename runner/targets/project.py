@@ -56,6 +56,10 @@ class ProjectTarget(Target):
         target.extra_urls = tuple(urls)
         return target
 
+    def warm_and_measure(self, get: Callable[[str], dict[str, Any]]) -> dict[str, list[int]]:
+        """Every URL warmed and its body lengths (see the module's warm_and_measure)."""
+        return warm_and_measure(self, get)
+
     def metadata(self) -> dict[str, Any]:
         """The project's part of the results' metadata (project.json)."""
         return self.record
@@ -168,3 +172,34 @@ def warm_and_measure(
             target.check_page(endpoint, get(endpoint.path), set()) for _ in range(count)
         ]
     return lengths
+
+
+def report_lines(metadata: dict[str, Any]) -> list[str]:
+    """The report's project header for a run's metadata ([] when the run measured the
+    built-in app): project, commit, versions, overrides, DEBUG warning, page sizes."""
+    modes = metadata.get("modes") or {}
+    found = [(mode, m) for mode, m in sorted(modes.items()) if m.get("project")]
+    if not found:
+        return []
+    record = found[0][1]["project"]
+    health = found[0][1].get("project_health") or {}
+    debug_on = any((m.get("project_health") or {}).get("debug") for _, m in found)
+    lines = [
+        "## Project",
+        "",
+        *(f"{line}  " for line in header(record, {**health, "debug": debug_on})),
+    ]
+    lengths: dict[str, dict[str, list[int]]] = {}
+    for mode, meta in found:
+        for name, seen in (meta.get("page_lengths") or {}).items():
+            lengths.setdefault(name, {})[mode] = list(seen)
+    sizes = [
+        f"{name} {record['urls'].get(name, '')}: "
+        + ", ".join(f"{mode} {seen[0]} bytes" for mode, seen in sorted(by_mode.items()) if seen)
+        for name, by_mode in sorted(lengths.items())
+    ]
+    lines += ["", "Page sizes at validation: " + ("; ".join(sizes) or "not recorded") + "."]
+    notes = check_lengths(lengths)
+    if notes:
+        lines += ["", "> **Sizes differ:** " + "; ".join(notes) + "."]
+    return [*lines, ""]

@@ -11,6 +11,7 @@ from runner.targets.project import (
     ProjectTarget,
     check_lengths,
     header,
+    report_lines,
     warm_and_measure,
 )
 
@@ -94,3 +95,16 @@ def test_the_header_names_the_project_and_warns_about_debug() -> None:
     assert "mysite" in text and "abc123" in text and "3.12.1" in text and "DEBUG" in text
     assert "Warning" not in text
     assert "Warning" in "\n".join(header(RECORD, {"debug": True}))
+
+
+def test_the_report_header_compares_page_sizes_across_modes() -> None:
+    def mode(lengths: list[int], debug: bool) -> dict[str, Any]:
+        health = {"versions": {"django": "5.1.2", "python": "3.11.7"}, "debug": debug}
+        return {"project": RECORD, "project_health": health, "page_lengths": {"home": lengths}}
+
+    meta = {"modes": {"asgi": mode([5000, 5000], True), "wsgi": mode([9000], True)}}
+    text = "\n".join(report_lines(meta))
+    assert "## Project" in text and "abc123" in text and "5.1.2" in text
+    assert "home /: asgi 5000 bytes, wsgi 9000 bytes" in text
+    assert "the modes answer different sizes" in text and "DEBUG on" in text
+    assert report_lines({"modes": {"asgi": {"target": "builtin"}}}) == []
