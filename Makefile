@@ -69,8 +69,8 @@ requirements/app-%.lock:
 lock: venv ## Resolve the app's lock for one combination with its own Python: make lock DJANGO=6.1 HOST_PYTHON=3.12
 	$(BIN)/python -m runner.locks $(DJANGO) $(HOST_PYTHON)
 
-bench: setup ## The main job on the local default (hosts up, compare both modes, report, hosts down)
-	$(BIN)/python -m runner.mainjob $(ARGS)
+bench: setup ## The main job (hosts up, compare both modes, report, hosts down); PROJECT=file.toml: your project
+	$(BIN)/python -m runner.mainjob $(if $(PROJECT),--project $(PROJECT)) $(ARGS)
 
 selfbench: setup ## The harness measures itself (benchmarks/latest.json; root, ~25-35 min)
 	$(BIN)/python -m benchmarks.selfbench $(ARGS)

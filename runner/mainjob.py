@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
         f"closed-loop runs (default {CAPACITY_SLO}; '' skips it)",
     )
     parser.add_argument("--keep-hosts", action="store_true", help="do not destroy (debugging)")
+    parser.add_argument("--project", default="", help="a project file: bench your Django project")
+    parser.add_argument(
+        "--project-url", action="append", default=[], help="name=/path: one more project URL"
+    )
     parser.add_argument("--name-prefix", default="", help="hosts' name prefix (default abw)")
     parser.add_argument("--subnet", default="", help="hosts' subnet (default 198.18.0.0/24)")
     parser.add_argument(
@@ -131,6 +135,8 @@ def _plan(args: argparse.Namespace, stack: Stack) -> Plan:
             python=args.python,
             inventory=str(stack.inventory),
             results=args.results,
+            project=args.project,
+            project_urls=tuple(args.project_url),
         )
     )
 

@@ -272,6 +272,8 @@ class Plan:
     # `auto`: --repeat auto's stopping rule (pairs added until the ratio's CI is narrow).
     interleave: bool = False
     auto: AutoRepeat | None = None
+    project: str = ""  # a project file (docs/PROJECT.md): the target is the user's project
+    project_urls: tuple[str, ...] = ()  # --project-url name=/path, added to the file's
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -311,26 +313,24 @@ class PlanOptions:
     auto_repeat: bool = False  # --repeat auto
     precision: float = DEFAULT_PRECISION_POINTS
     max_pairs: int = DEFAULT_MAX_PAIRS
+    project: str = ""
+    project_urls: tuple[str, ...] = ()
 
 
 def build_plan(opts: PlanOptions) -> Plan:
     """Check every option once and return the Plan; PlanError (one line) otherwise."""
-    from runner.load import LoadSpecError, get_load_generator
-    from runner.targets import TargetError, get_target
 
     if opts.policy not in POLICIES:
         raise PlanError(f"unknown policy {opts.policy!r}: choose from {', '.join(POLICIES)}")
-    try:
-        target = get_target(opts.target)
-        load = get_load_generator(opts.load)
-    except (TargetError, LoadSpecError) as exc:
-        raise PlanError(str(exc)) from None
+    if opts.project:
+        opts = replace(opts, target="project")
+    target, load = _target_and_load(opts)
     if opts.view not in target.views:
         raise PlanError(f"unknown view {opts.view!r}: choose from {', '.join(target.views)}")
     modes = check_modes(opts.modes) if opts.modes else ()
     if load.time_based and not opts.duration:
         opts = replace(opts, duration=load.default_duration_s)
-    levels = _plan_levels(opts)
+    levels = _project_levels(opts, target.scenarios) if opts.project else _plan_levels(opts)
     repeat = _check_counts(opts)
     _check_levels(levels, modes, target, load, opts)
     interleave, auto = _check_pairs(opts, modes)
@@ -358,6 +358,8 @@ def build_plan(opts: PlanOptions) -> Plan:
         slo=opts.slo,
         interleave=interleave,
         auto=auto,
+        project=opts.project,
+        project_urls=tuple(opts.project_urls),
     )
 
 
@@ -490,6 +492,33 @@ def _plan_levels(opts: PlanOptions) -> list[Level]:
             for lv in levels
         ]
     return levels
+
+
+def _target_and_load(opts: PlanOptions) -> tuple[Any, Any]:
+    """The target (a project is prepared on the controller here) and the load generator."""
+    from runner.load import LoadSpecError, get_load_generator
+    from runner.targets import TargetError, make_target
+
+    try:
+        target = make_target(opts.target, opts.project, opts.project_urls, opts.deploy_vars)
+        return target, get_load_generator(opts.load)
+    except (TargetError, LoadSpecError) as exc:
+        raise PlanError(str(exc)) from None
+
+
+def _project_levels(opts: PlanOptions, urls: tuple[str, ...]) -> list[Level]:
+    """A project's levels: the users page's levels (the preset's, or --concurrency and
+    --requests) for each of its URLs, or for the URL names --scenario lists."""
+    names = tuple(s.strip() for s in opts.scenario.split(",") if s.strip()) or urls
+    unknown = [n for n in names if n not in urls]
+    if unknown:
+        raise PlanError(
+            f"--scenario {unknown[0]!r} is not one of the project's URLs ({', '.join(urls)})"
+        )
+    if opts.policy == "search" and len(names) != 1:
+        raise PlanError(f"--search takes one --scenario: one of the project's URLs {urls}")
+    base = _plan_levels(replace(opts, scenario="users"))
+    return [replace(level, scenario=name) for name in names for level in base]
 
 
 def _spec_of(level: Level, opts: PlanOptions) -> Any:

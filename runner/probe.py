@@ -96,6 +96,8 @@ def http(url: str) -> dict:
         "rows": body.count(b"<tr") - 1 if b"<table" in body else None,
         "elapsed_s": time.monotonic() - started,
     }
+    if not 200 <= status < 300:  # the error page's start says why (a project's 404/500)
+        out["body"] = body[:4000].decode("utf-8", errors="replace")
     with contextlib.suppress(ValueError):
         out["json"] = json.loads(body)
     return out

@@ -36,7 +36,7 @@ from runner.policies.base import Policy
 from runner.remote import LocalWriteError, Remote, RemoteError, connect
 from runner.results import RunData, RunStore, write_error
 from runner.serverwatch import note_server
-from runner.targets import Deployed, Endpoint, Target, TargetError, get_target
+from runner.targets import Deployed, Endpoint, Target, TargetError, make_target
 
 WARMUP_S = 1.0  # a time-based tool's primer and warm-up
 
@@ -67,7 +67,7 @@ class Session:
         self.plan = plan
         self.inventory = inventory
         self.store = store
-        self.target: Target = get_target(plan.target)
+        self.target: Target = make_target(plan.target, plan.project, plan.project_urls, plan.config)
         self.load: LoadGenerator = get_load_generator(plan.load)
         self.commit = git_commit()
         self.app: Remote | None = None
@@ -166,6 +166,10 @@ class Session:
             }
             for ep in sorted(set(endpoints.values()), key=lambda e: e.path):
                 deployed.lengths[ep.path] = self.target.check_page(ep, self._get(ep.path), routes)
+            if warm := getattr(self.target, "warm_and_measure", None):
+                # Pages whose length may change (a project's): every URL warmed, its
+                # lengths recorded per mode (the report compares the modes).
+                deployed.health["page_lengths"] = warm(self._get)
         except TargetError as exc:
             raise BenchAbort(str(exc)) from None
         return deployed, endpoints
@@ -256,7 +260,7 @@ class Session:
             duration_s=level.duration_s,
             rate=level.rate,
             keepalive=plan.keepalive,
-            expected_length=deployed.lengths.get(path),
+            expected_length=self._expected_length(deployed, path),
             timeout_s=plan.timeout_s,
             host=self.inventory.app.private_address,
         )
@@ -303,7 +307,7 @@ class Session:
         result = parse_all(self.load, runs)
         result.raw_files = files
         cpu = CpuAround(wall, app_before, app_after, lg_before, lg_after)
-        sample = judge(base, result, deployed.lengths.get(path), cpu)
+        sample = judge(base, result, self._expected_length(deployed, path), cpu)
         sample.server_rss_mib = granian.get("rss_mib")
         ena.note(sample, net_before, net_after)
         self._note_server(sample, server, deployed, local / watcher.WATCH_FILE)
@@ -402,7 +406,7 @@ class Session:
             self.loadgens[0],
             self.inventory.app_url(path),
             {**base, "loadgen_hosts": [self.loadgens[0].host.name]},
-            deployed.lengths.get(path),
+            self._expected_length(deployed, path),
             plan.instrument_requests,
         )
         self.store.append(sample)
@@ -495,6 +499,13 @@ class Session:
         )
         raise BenchAbort(reason)
 
+    def _expected_length(self, deployed: Deployed, path: str) -> int | None:
+        """The body length every response must have; None for a target whose pages may
+        change length (the load generator then does not count that as a failure)."""
+        if not getattr(self.target, "strict_length", True):
+            return None
+        return deployed.lengths.get(path)
+
     def _record_metadata(self, deployed: Deployed) -> None:
         assert self.app is not None
         hosts = {}
@@ -520,12 +531,26 @@ class Session:
             "machine_class": self.inventory.app.machine_class,
             "versions": {**(deployed.health.get("versions") or {}), self.load.name: version},
             "target": self.target.name,
+            **self._target_metadata(deployed),
             "load": self.load.name,
             "app": {
                 k: deployed.health.get(k) for k in ("debug", "database", "middleware", "upstream")
             },
         }
         self.store.update_metadata(deployed.mode, meta)
+
+    def _target_metadata(self, deployed: Deployed) -> dict[str, Any]:
+        """A project's record and what verification saw of it (nothing for app/)."""
+        record = getattr(self.target, "metadata", None)
+        if record is None:
+            return {}
+        return {
+            "project": record(),
+            "project_health": {
+                k: deployed.health.get(k) for k in ("versions", "debug", "overrides", "project")
+            },
+            "page_lengths": deployed.health.get("page_lengths") or {},
+        }
 
     # -- stage: report ----------------------------------------------------------------
     def report(self) -> RunData | None:

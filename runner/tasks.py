@@ -130,7 +130,11 @@ def _carry_out(name: str, opts: PlanOptions, report: bool = True) -> Path:
         "level (paired verdicts)",
         "precision": "--repeat auto's target half-width of the ratio's CI in points (default 5)",
         "max_pairs": "--repeat auto's cap of pairs per level (default 20)",
-    }
+        "project": "a project file (TOML, docs/PROJECT.md): bench your Django project's URLs "
+        "instead of the built-in app (--scenario then picks URL names)",
+        "project_url": "name=/path: one more URL of the project to measure (repeatable)",
+    },
+    iterable=["project_url"],
 )
 def compare(  # size: an Invoke task: one parameter per command-line option
     c,
@@ -170,6 +174,8 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     interleave=False,
     precision=5.0,
     max_pairs=20,
+    project="",
+    project_url=None,
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn.
@@ -186,6 +192,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
         fixed = parse_deploy_vars(serving_preset, deploy_vars)
         policy = "search" if search else "tuned" if tuned else "capacity" if slo else "levels"
         values = {**locals(), "deploy_vars": fixed, "sweep": sweep, "policy": policy}
+        values["project_urls"] = tuple(project_url or ())
         opts = PlanOptions(**_bench_options(values))
         plan = build_plan(opts) if stacks else None
     except PlanError as exc:

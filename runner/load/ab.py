@@ -70,6 +70,7 @@ class ApacheBench(LoadGenerator):
             timeout_s=spec.timeout_s,
             gnuplot_tsv=ROWS,
             duration_s=None if spec.duration_s is None else int(spec.duration_s),
+            variable_length=not spec.length_check,
         )
         return ToolCommand(tuple(argv), STDOUT, STDERR)
 

@@ -28,6 +28,7 @@ def ab_argv(
     timeout_s: int,
     gnuplot_tsv: str | None = None,
     duration_s: int | None = None,
+    variable_length: bool = False,
 ) -> list[str]:
     """The argv of one ab run: -r (socket receive errors are counted, not fatal), -s (the
     per-request timeout), -e/-g (machine-readable percentiles and per-request rows) and -k
@@ -48,6 +49,8 @@ def ab_argv(
     argv += ["-n", str(requests), "-r", "-s", str(timeout_s), "-c", str(concurrency)]
     if keepalive:
         argv.append("-k")
+    if variable_length:  # -l: a changed body length is not a failed request
+        argv.append("-l")
     if gnuplot_tsv:
         argv += ["-g", gnuplot_tsv]
     argv.append(url)

@@ -22,6 +22,7 @@ from runner.report.sections import ceiling_section, configs_section, hosts_secti
 from runner.report.text import fmt, pct, rps_text, table
 from runner.results import RunData, RunStore, load_run
 from runner.serverreport import server_section
+from runner.targets.project import report_lines as project_report_lines
 
 REPORT = "report.md"
 FOREST_PNG = "forest.png"
@@ -152,6 +153,7 @@ def _intro(
         + ".",
         "",
         *_forest(pairs, out_dir),
+        *[line for run in runs for line in project_report_lines(run.metadata)],
         "Only valid repetitions (status `ok`) enter the means, confidence intervals and "
         "verdicts. Invalid samples (a failed request, a non-2xx answer, a changed response "
         "length or a saturated load generator), aborted ab runs and failed stages are shown "

@@ -17,6 +17,20 @@ def register(name: str, target: str) -> None:
     TARGETS[name] = target
 
 
+def make_target(
+    name: str, project: str = "", urls: tuple[str, ...] = (), deploy_vars: dict | None = None
+) -> Target:
+    """The plan's target: the user's project when a project file is given (prepared on
+    the controller, for the host Python the deploy variable `python` names), else the
+    registered target `name`."""
+    if project:
+        from runner.targets.project import ProjectTarget
+
+        python = str((deploy_vars or {}).get("python") or "")
+        return ProjectTarget.from_file(project, tuple(urls), python)
+    return get_target(name)
+
+
 def get_target(name: str) -> Target:
     """The target called `name`; TargetError (one line) for an unknown name."""
     if name not in TARGETS:
@@ -33,5 +47,6 @@ __all__ = [
     "Target",
     "TargetError",
     "get_target",
+    "make_target",
     "register",
 ]
