@@ -102,14 +102,13 @@ def ratios_of_run(run_dir: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for pair in pair_cells(build_cells(timed)):
         v = pair.verdict
-        if v.mean_asgi is None or not v.mean_wsgi:
+        mean_asgi, mean_wsgi = pair.asgi.rps_mean(), pair.wsgi.rps_mean()
+        if mean_asgi is None or not mean_wsgi:
             continue
-        low = 1 + v.ci_low_pct / 100 if v.ci_low_pct is not None else None
-        high = 1 + v.ci_high_pct / 100 if v.ci_high_pct is not None else None
         out[pair_key(pair.scenario, pair.view, pair.concurrency, pair.keepalive)] = {
-            "ratio": v.mean_asgi / v.mean_wsgi,
-            "within_low": low,
-            "within_high": high,
+            "ratio": mean_asgi / mean_wsgi,
+            "within_low": v.ratio.ci_low,
+            "within_high": v.ratio.ci_high,
             "n_asgi": v.n_asgi,
             "n_wsgi": v.n_wsgi,
             "verdict": v.verdict,
