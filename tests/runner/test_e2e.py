@@ -41,7 +41,7 @@ def compared(local_stack, tmp_path_factory):
 def test_compare_measures_both_modes_on_the_original_routes(compared):
     _, _, run_dir, _ = compared
     data = json.loads((run_dir / "results.json").read_text())
-    assert data["schema"] == 1
+    assert data["schema"] == 2
     # The instrumented pass (issue 9) adds one counting record per mode and level.
     counted = [s for s in data["samples"] if s["kind"] == "instrumented"]
     samples = [s for s in data["samples"] if s["kind"] == "timed"]
