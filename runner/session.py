@@ -89,8 +89,8 @@ class Session:
                     self.deploy(step.mode, step.config, step.label)
                 samples = self.bench(step.plan or self.plan)
                 policy.observe(step, samples)
-                if meta := policy.metadata():
-                    self.store.set_metadata(meta)
+                self._record_policy(policy)
+            self._record_policy(policy)  # a policy may conclude only when it proposes no more
         except BaseException:
             if report:  # what was measured gets its report; the run's own error stays first
                 self._report_after_error()
@@ -98,6 +98,11 @@ class Session:
         if report:
             self.report()
         return self.store.run_dir
+
+    def _record_policy(self, policy: Policy) -> None:
+        """What the policy decided so far, into the run's metadata."""
+        if meta := policy.metadata():
+            self.store.set_metadata(meta)
 
     def _report_after_error(self) -> None:
         try:
