@@ -52,7 +52,7 @@ def make_site(
         from pathlib import Path
 
         BASE_DIR = Path(__file__).resolve().parent.parent
-        SECRET_KEY = "test-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+        SECRET_KEY = "x" * 50  # a test project's throwaway key
         DEBUG = True
         ALLOWED_HOSTS = []
         INSTALLED_APPS = {apps!r}
