@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,12 @@ def no_terraform(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+MAKE_SUMMARY = re.compile(r"^make(\[\d+\])?: \*\*\*")
+
+
 def own_lines(text: str) -> list[str]:
-    """Output lines other than make's own `make: ***` summary."""
-    return [line for line in text.splitlines() if line and not line.startswith("make: ***")]
+    """Output lines other than make's own `make: ***` (or `make[N]: ***`) summaries."""
+    return [line for line in text.splitlines() if line and not MAKE_SUMMARY.match(line)]
 
 
 def assert_one_terraform_line(proc: subprocess.CompletedProcess, label: str) -> None:
