@@ -165,6 +165,59 @@ class Resources:
         """Whether process `pid` (of a shared /proc) belongs to this host."""
         return True
 
+    def procs_cpu_seconds(self) -> float:
+        """CPU time of this host's live processes from /proc/PID/stat (utime + stime, every
+        thread included, plus the reaped children's cutime + cstime): the figure the
+        cgroup's accounting is checked against."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in filter(str.isdigit, os.listdir(self.proc)):
+            if not self.contains(pid):
+                continue
+            text = _read(self.proc / pid / "stat")
+            if not text:  # gone since the listing
+                continue
+            # Field 2 (comm) may hold spaces: the fields after it start past its ')'.
+            fields = text.rpartition(")")[2].split()
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        return total / tick
+
+    def cpus_busy_steal(self) -> tuple[float, float]:
+        """(busy, steal) seconds of the machine's CPUs this host may use, from
+        /proc/stat's per-CPU lines: busy is everything but idle, iowait and steal."""
+        mine = parse_cpulist(self.cpuset() or "") or None
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = steal = 0
+        for line in (_read(self.proc / "stat") or "").splitlines():
+            name, _, rest = line.partition(" ")
+            if not name.startswith("cpu") or name == "cpu":
+                continue
+            if mine is not None and int(name[3:]) not in mine:
+                continue
+            v = [int(x) for x in rest.split()]
+            busy += sum(v[:3]) + sum(v[5:7])  # user nice system irq softirq
+            steal += v[7] if len(v) > 7 else 0
+        return busy / tick, steal / tick
+
+    def stack_cpu_seconds(self) -> float | None:
+        """CPU time the whole stack (this host's parent cgroup: every host of it) spent
+        on this host's CPUs; None where no per-CPU figure exists (cgroup v2, a whole
+        machine): the host's own CPU time then stands in (the stack's hosts are given
+        disjoint CPUs)."""
+        return None
+
+    def window_reading(self, procs: bool = False) -> dict[str, float | None]:
+        """One reading of what a timed window needs: the host's CPU, the stack's and the
+        machine's busy and steal time on the host's CPUs (and the /proc sum if asked)."""
+        busy, steal = self.cpus_busy_steal()
+        return {
+            "cpu_s": self.cpu_seconds(),
+            "stack_s": self.stack_cpu_seconds(),
+            "busy_s": busy,
+            "steal_s": steal,
+            "procs_s": self.procs_cpu_seconds() if procs else None,
+        }
+
     def cgroup(self) -> str | None:
         """The host's cgroup path (None for the whole machine)."""
         return None
@@ -260,6 +313,15 @@ class CgroupV1(Resources):
     def cpu_seconds(self) -> float | None:
         usage_ns = _int(self._file("cpuacct", "cpuacct.usage"))
         return usage_ns / 1e9 if usage_ns is not None else super().cpu_seconds()
+
+    def stack_cpu_seconds(self) -> float | None:
+        folder = self._dir("cpuacct")
+        if folder is None:
+            return None
+        per_cpu = (_read(folder.parent / "cpuacct.usage_percpu") or "").split()
+        mine = parse_cpulist(self.cpuset() or "")
+        ns = [int(v) for i, v in enumerate(per_cpu) if i in mine and v.isdigit()]
+        return sum(ns) / 1e9 if ns else None
 
     def throttling(self) -> dict[str, float | None]:
         stat = _keyed(self._file("cpu", "cpu.stat"))

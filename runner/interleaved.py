@@ -87,16 +87,26 @@ class InterleavedSession(Session):
                 current = step.mode
             sample = self.repetition(plan, deployed[step.mode], level, path, step.pair)
             sample.extra["pair"] = step.pair
+            if again := driver.remeasure_note(step.pair):
+                sample.extra["remeasure"] = again
             self.store.append(sample)
             clock.done(time.monotonic() - started)
-            driver.record(step, sample.rps if sample.status == "ok" else None)
+            disturbed = "; ".join(sample.extra.get("disturbed") or [])
+            driver.record(step, sample.rps if sample.status == "ok" else None, disturbed)
+            if disturbed:
+                say(f"pair {step.pair} disturbed ({disturbed}): measured again")
             if sample.status == "failed":
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
             if sample.status == "aborted" or sample.failed:
                 self._recheck(deployed[step.mode])
+        label = f"{level.scenario} c={level.concurrency}"
+        meta = self.store.metadata
         self.store.set_metadata(
-            {"interleaved": {f"{level.scenario} c={level.concurrency}": driver.stop_reason}}
+            {"interleaved": {**meta.get("interleaved", {}), label: driver.stop_reason}}
         )
+        if again := driver.remeasured():
+            per_pair = {str(k): v for k, v in again.items()}
+            self.store.set_metadata({"remeasured": {**meta.get("remeasured", {}), label: per_pair}})
         say(f"{level.scenario} c={level.concurrency}: {driver.stop_reason}")
 
     def _switch(self, mode: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.cpuwindow import WindowCpu
 from runner.load.base import LoadResult
 from runner.model import Latency, Sample
 
@@ -15,6 +16,10 @@ LOADGEN_SATURATED_PCT = 90.0
 # policy decide on codes, never on the wording.
 LOADGEN_CPU = "loadgen_cpu"
 TOO_SHORT = "too_short"
+DISTURBED = "disturbed"
+STEAL_MAX_PCT = 2.0  # of the window (per CPU of the app host)
+OUTSIDE_MAX_PCT = 5.0  # of one CPU, on the app host's CPUs
+SHARE_SLACK = 1.0  # points above 100% still read as 100% (the sampler's 50 ms steps)
 
 
 @dataclass
@@ -27,6 +32,50 @@ class CpuAround:
     app_after: dict[str, Any]
     lg_before: list[dict[str, Any]]
     lg_after: list[dict[str, Any]]
+    window: WindowCpu | None = None  # the app host over exactly the timed window
+    steal_max_pct: float = STEAL_MAX_PCT
+    outside_max_pct: float = OUTSIDE_MAX_PCT
+
+
+def disturbances(cpu: CpuAround) -> list[str]:
+    """Why the window was disturbed (other work on the app host's CPUs, steal), each
+    against its threshold; [] when it was quiet or unknown."""
+    w = cpu.window
+    if w is None or w.window_s <= 0:
+        return []
+    out = []
+    steal_pct = w.steal_s / (w.window_s * max(w.cpus, 1)) * 100
+    if steal_pct > cpu.steal_max_pct:
+        out.append(f"CPU steal {steal_pct:.1f}% of the window (above {cpu.steal_max_pct:g}%)")
+    outside_pct = w.outside_s / w.window_s * 100
+    if outside_pct > cpu.outside_max_pct:
+        out.append(
+            f"other work on the app host's CPUs {outside_pct:.1f}% of one CPU "
+            f"(above {cpu.outside_max_pct:g}%)"
+        )
+    return out
+
+
+def cpu_figures(cpu: CpuAround, extra: dict[str, Any]) -> float:
+    """The app host's CPU seconds for the sample: over the timed window when the
+    sampler covered it, else around the whole run (said in `extra.cpu_source`). A share
+    of the host's CPUs above 100% cannot be right: it is stored with `cpu_suspect`."""
+    if cpu.window is None:
+        extra["cpu_source"] = "around the run (no window readings)"
+        return cpu_delta(cpu.app_before, cpu.app_after)
+    w = cpu.window
+    extra["cpu_source"] = "timed window"
+    extra["cpu_window"] = w.as_dict()
+    extra["disturbance"] = {
+        "steal_pct": round(w.steal_s / (w.window_s * max(w.cpus, 1)) * 100, 2),
+        "outside_pct_of_cpu": round(w.outside_s / w.window_s * 100, 2),
+    }
+    if w.app_share * 100 > 100 + SHARE_SLACK:
+        extra["cpu_suspect"] = (
+            f"the app host used {w.app_share * 100:.0f}% of its {w.cpus} CPU(s) over the "
+            "window: the accounting missed or misplaced work"
+        )
+    return w.app_cpu_s
 
 
 def cpu_delta(before: dict[str, Any], after: dict[str, Any]) -> float:
@@ -88,15 +137,21 @@ def judge(
     The load generator counts as the limit when the tool itself used
     LOADGEN_SATURATED_PCT of a CPU or more; the hosts' whole CPU is kept beside it."""
     completed = result.completed
-    server_cpu = cpu_delta(cpu.app_before, cpu.app_after)
+    extra: dict[str, Any] = {}
+    server_cpu = cpu_figures(cpu, extra)
     wall = max(cpu.wall_s, 1e-9)
     lg_host_pct = max(
         cpu_delta(before, after) / wall / max(after.get("cpus", 1), 1) * 100
         for before, after in zip(cpu.lg_before, cpu.lg_after, strict=True)
     )
     reasons = reasons_for(result, expected_length)
+    if found := disturbances(cpu):
+        reasons.append((DISTURBED, "disturbed: " + "; ".join(found)))
+        extra["disturbed"] = found
     status = "aborted" if result.aborted else ("invalid" if reasons else "ok")
-    extra: dict[str, Any] = {"loadgen_host_cpu_pct": round(lg_host_pct, 1)}
+    extra["loadgen_host_cpu_pct"] = round(lg_host_pct, 1)
+    if "disturbance" in extra:
+        extra["disturbance"]["loadgen_cpu_pct"] = round(result.tool_cpu_pct or 0.0, 1)
     kind = base.get("kind", "timed")
     if result.offered_rate is not None:  # open loop: ok, invalid or overload
         status, reasons = _open_loop(result, cpu, extra)
@@ -118,7 +173,11 @@ def judge(
         "reason": "; ".join(text for _, text in reasons),
         "document_length": result.document_length,
         "raw_files": list(result.raw_files),
-        "steal_s": cpu.app_after.get("steal_s", 0) - cpu.app_before.get("steal_s", 0),
+        "steal_s": (
+            cpu.window.steal_s
+            if cpu.window
+            else cpu.app_after.get("steal_s", 0) - cpu.app_before.get("steal_s", 0)
+        ),
         "finished_at": datetime.now(UTC).isoformat(),
         "load": result.tool,
         "latency_source": result.latency_source,

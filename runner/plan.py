@@ -274,6 +274,13 @@ class Plan:
     auto: AutoRepeat | None = None
     project: str = ""  # a project file (docs/PROJECT.md): the target is the user's project
     project_urls: tuple[str, ...] = ()  # --project-url name=/path, added to the file's
+    # A repetition is disturbed (invalid, its pair measured again) above these (judge.py).
+    steal_max_pct: float = 2.0
+    outside_max_pct: float = 5.0
+    # The second opinion (runner/crosscheck.py): "" none, "one" one level per scenario,
+    # "all" every level; measured with `cross_check_load`.
+    cross_check: str = ""
+    cross_check_load: str = "wrk"
 
     def with_levels(self, levels: list[Level], **changes: Any) -> Plan:
         """The same plan for other levels (what a policy measures at one step)."""
@@ -315,6 +322,35 @@ class PlanOptions:
     max_pairs: int = DEFAULT_MAX_PAIRS
     project: str = ""
     project_urls: tuple[str, ...] = ()
+    steal_max_pct: float = 2.0  # --max-steal, percent of the window
+    outside_max_pct: float = 5.0  # --max-outside, percent of one CPU
+    cross_check: str = ""  # --cross-check: "", "one", "all"
+
+
+CROSS_CHECKS = ("", "one", "all", "none")
+
+
+def check_thresholds(opts: PlanOptions) -> None:
+    """The disturbance thresholds are percentages from 0 to 100."""
+    for flag, value in (
+        ("--max-steal", opts.steal_max_pct),
+        ("--max-outside", opts.outside_max_pct),
+    ):
+        if not 0 <= value <= 100:
+            raise PlanError(f"{flag} must be a percentage from 0 to 100, not {value:g}")
+
+
+def check_cross_check(opts: PlanOptions, load: Any) -> str:
+    """--cross-check one|all|none: wrk measures beside a closed-loop ab run only."""
+    if opts.cross_check not in CROSS_CHECKS:
+        raise PlanError(f"--cross-check takes one, all or none, not {opts.cross_check!r}")
+    wanted = "" if opts.cross_check == "none" else opts.cross_check
+    if wanted and (load.name != "ab" or opts.rate):
+        raise PlanError(
+            f"--cross-check compares ab with wrk: it needs --load ab (closed loop), "
+            f"not {load.name}{' with --rate' if opts.rate else ''}"
+        )
+    return wanted
 
 
 def build_plan(opts: PlanOptions) -> Plan:
@@ -334,6 +370,8 @@ def build_plan(opts: PlanOptions) -> Plan:
     repeat = _check_counts(opts)
     _check_levels(levels, modes, target, load, opts)
     interleave, auto = _check_pairs(opts, modes)
+    check_thresholds(opts)
+    cross_check = check_cross_check(opts, load)
     deployments, notes_and_matrix = _deployments(modes, opts)
     return Plan(
         levels=tuple(levels),
@@ -360,6 +398,9 @@ def build_plan(opts: PlanOptions) -> Plan:
         auto=auto,
         project=opts.project,
         project_urls=tuple(opts.project_urls),
+        steal_max_pct=opts.steal_max_pct,
+        outside_max_pct=opts.outside_max_pct,
+        cross_check=cross_check,
     )
 
 

@@ -7,6 +7,10 @@ Commands, each printing one JSON object:
   probe.py specs               what this host has: CPU model, CPUs, memory, kernel
   probe.py procs NAME          count and resident memory of the processes named NAME
   probe.py memory              this host's memory: limit, usage, peak, limit hits, OOM kills
+  probe.py sample OUT MAX_S [INTERVAL_S] [procs]
+                               CPU readings every INTERVAL_S (0.05) into OUT, one JSON line
+                               each, until SIGTERM or MAX_S: the timed window's CPU is
+                               interpolated from them (runner/cpuwindow.py)
   probe.py counted URL N       N sequential GETs asking the app to count (X-Bench-Instrument:
                                1); status, length, thread hops and CPU ms of each
 A host made by infra/local shares /proc with the machine, so what it "has" is read from its
@@ -21,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import sys
 import time
 import urllib.error
@@ -152,6 +157,29 @@ def memory() -> dict:
     return host_resources.detect().memory()
 
 
+def sample(out: str, max_s: str, interval_s: str = "0.05", procs: str = "") -> dict:
+    """Write a window reading (host_resources.Resources.window_reading) with its wall
+    time and this sampler's own CPU so far to `out`, every `interval_s`, until SIGTERM
+    or `max_s` seconds; the last line is written on the way out."""
+    res = host_resources.detect()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    end = time.monotonic() + float(max_s)
+    lines = 0
+    with open(out, "w") as fh:
+        while True:
+            own = resource.getrusage(resource.RUSAGE_SELF)
+            reading = res.window_reading(procs=procs == "procs")
+            reading.update(t=time.time(), self_s=own.ru_utime + own.ru_stime)
+            fh.write(json.dumps(reading) + "\n")
+            fh.flush()
+            lines += 1
+            if stop or time.monotonic() >= end:
+                break
+            time.sleep(float(interval_s))
+    return {"out": out, "lines": lines}
+
+
 def main(argv: list[str]) -> int:
     """Dispatch one command and print its JSON."""
     commands = {
@@ -161,6 +189,7 @@ def main(argv: list[str]) -> int:
         "procs": procs,
         "counted": counted,
         "memory": memory,
+        "sample": sample,
     }
     if not argv or argv[0] not in commands:
         print(f"usage: probe.py {{{'|'.join(commands)}}} [ARG]", file=sys.stderr)

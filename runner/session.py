@@ -14,6 +14,7 @@ and hands the samples back to the policy. `fab bench`, `fab compare`, `fab tune`
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import time
@@ -22,13 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from runner import ena, hostmeta, instrument, watcher
+from runner import cpuwindow, ena, hostmeta, instrument, watcher
 from runner.console import Progress, say
 from runner.deploy import ansible_playbook
 from runner.inventory import Inventory
 from runner.judge import CpuAround, judge
 from runner.load import LoadGenerator, LoadSpec, get_load_generator
-from runner.load.execute import parse_all, pull, run_on_hosts
+from runner.load.execute import parse_all, pull, run_on_hosts, timed_window
 from runner.matrix import combination_of
 from runner.model import Sample
 from runner.plan import Level, Plan, check_hosts
@@ -282,10 +283,11 @@ class Session:
         spec = self.spec(plan, level, path, deployed)
         local = self.store.run_dir / "raw" / where.split("/", 1)[1]
         stage = "load"
-        watch, server = None, None
+        watch, server, sampler = None, None, None
         try:
             net_before = self._allowances()
             watch, server = self._watch(deployed, where.split("/", 1)[1], spec.bound_s())
+            sampler = self._sampler(where.split("/", 1)[1], spec.bound_s())
             app_before, lg_before = self._cpu()
             started = time.monotonic()
             runs = run_on_hosts(self.load, self.loadgens, spec, where)
@@ -295,12 +297,14 @@ class Session:
             mem_after = self._memory()
             granian = self.app.probe("procs", "granian") if self.app else {}
             server = watcher.stop(watch, local / watcher.WATCH_FILE) if watch else server
+            readings = cpuwindow.stop(sampler, local / cpuwindow.SAMPLE_FILE)
             stage = "pullback"
             files = pull(self.loadgens, runs, local, self.store.run_dir)
         except LocalWriteError as exc:
             raise write_error(Path(exc.filename or self.store.run_dir), exc) from None
         except RemoteError as exc:
             watcher.abandon(watch)
+            cpuwindow.abandon(sampler)
             return Sample(
                 **base,
                 status="failed",
@@ -311,7 +315,18 @@ class Session:
             )
         result = parse_all(self.load, runs)
         result.raw_files = files
-        cpu = CpuAround(wall, app_before, app_after, lg_before, lg_after)
+        span = timed_window(runs, result.duration_s)
+        window = cpuwindow.over(readings, *span, app_after.get("cpus", 1)) if span else None
+        cpu = CpuAround(
+            wall,
+            app_before,
+            app_after,
+            lg_before,
+            lg_after,
+            window,
+            plan.steal_max_pct,
+            plan.outside_max_pct,
+        )
         sample = judge(base, result, self._expected_length(deployed, path), cpu)
         sample.server_rss_mib = granian.get("rss_mib")
         ena.note(sample, net_before, net_after)
@@ -330,6 +345,14 @@ class Session:
             return None, None
         watch, error = watcher.start(self.app, deployed.health, name, bound_s)
         return watch, ({"error": error} if error else None)
+
+    def _sampler(self, name: str, bound_s: float) -> cpuwindow.Sampler | None:
+        """The app host's CPU sampler for one repetition's timed window (the /proc sum
+        too when ABW_CPU_PROCS=1: the accounting's cross-check, tests/hostres)."""
+        if self.app is None:
+            return None
+        procs = os.environ.get("ABW_CPU_PROCS") == "1"
+        return cpuwindow.start(self.app, name, bound_s, procs=procs)
 
     def _note_server(
         self, sample: Sample, server: dict[str, Any] | None, deployed: Deployed, raw: Path

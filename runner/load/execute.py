@@ -3,7 +3,8 @@ command under the outer time bound and the watchdog, the tool's own CPU time fro
 shell's `times`, every file pulled back, then the tool's `parse` per host and `merge`.
 
 What is tool-specific comes from the LoadGenerator (runner/load/base.py); this module
-knows only the files it writes itself: `load.rc` (the exit code) and `load.times`.
+knows only the files it writes itself: `load.rc` (the exit code), `load.times` and
+`load.clock` (the wall time the tool started and ended: the timed window's anchor).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from runner.remote import Remote
 
 RC_FILE = "load.rc"
 TIMES_FILE = "load.times"
+CLOCK_FILE = "load.clock"
 
 # Ends the tool when the SSH session that started it is gone (a lost controller or a cut
 # link: sshd exits, no signal reaches a command without a terminal). $PPID is that sshd.
@@ -39,7 +41,8 @@ def wrapped(gen: LoadGenerator, spec: LoadSpec, where: str) -> str:
     )
     return (
         f"mkdir -p {quoted} && cd {quoted} && "
-        f"{{ {tool} & tool=$!; {WATCHDOG} wait $tool; echo $? > {RC_FILE}; "
+        f"{{ date +%s.%N > {CLOCK_FILE}; {tool} & tool=$!; {WATCHDOG} wait $tool; "
+        f"echo $? > {RC_FILE}; date +%s.%N >> {CLOCK_FILE}; "
         f"times > {TIMES_FILE}; kill $dog 2>/dev/null; cat {RC_FILE}; }}"
     )
 
@@ -117,6 +120,27 @@ def tool_cpu_s(times_output: str) -> float | None:
         except ValueError:
             return None
     return total
+
+
+def tool_clock(text: str) -> tuple[float, float] | None:
+    """(started, ended) wall times from `load.clock`, None when unreadable."""
+    try:
+        first, last = (float(v) for v in text.split()[:2])
+    except ValueError:
+        return None
+    return first, last
+
+
+def timed_window(runs: list[HostRun], duration_s: float | None) -> tuple[float, float] | None:
+    """The wall-time window of the load's timed span: from the first host's tool start
+    for the tool's own timed span (the longest over the hosts), never past the last
+    tool's end. None when a host's clock file is missing or the tool gave no span."""
+    clocks = [tool_clock(read_text(run.local_dir / CLOCK_FILE)) for run in runs]
+    if not duration_s or not clocks or None in clocks:
+        return None
+    start = min(c[0] for c in clocks if c)
+    end = max(c[1] for c in clocks if c)
+    return start, min(start + duration_s, end)
 
 
 def read_text(path: Path) -> str:

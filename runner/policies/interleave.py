@@ -9,6 +9,11 @@ at a time until the ratio's 95% interval is within `--precision` points or the c
 The Session asks `next_step()`, switches the mode when it changes (with a warm-up after
 each switch), measures, and hands the requests/s back with `record()`; samples carry
 their pair number in `extra.pair`, which the report pairs on.
+
+A disturbed repetition (runner.judge: CPU steal or other work on the app host's CPUs
+above the thresholds) ends its pair at once and the pair is measured again as a new pair
+number, at most MAX_REMEASURES times per pair; the disturbed pair stays stored (invalid,
+with its reason) and never pairs, so nothing is averaged in silently.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runner.report.pairing import AutoRepeat, Ratio, paired_ratio
+
+MAX_REMEASURES = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class InterleavedLevel:
     second: str = "wsgi"
     measured: dict[int, dict[str, float | None]] = field(default_factory=dict)
     stop_reason: str = ""
+    # pair -> (the pair it measures again, attempt 2 or 3); disturbed pair -> why.
+    again: dict[int, tuple[int, int]] = field(default_factory=dict)
+    disturbed: dict[int, str] = field(default_factory=dict)
     _last_mode: str | None = None
 
     def _order(self, pair: int) -> tuple[str, str]:
@@ -45,7 +55,14 @@ class InterleavedLevel:
         return (self.first, self.second) if pair % 2 == 1 else (self.second, self.first)
 
     def _wanted_pairs(self) -> int:
-        return self.auto.max_pairs if self.auto else self.pairs
+        return (self.auto.max_pairs if self.auto else self.pairs) + self._remeasures()
+
+    def _remeasures(self) -> int:
+        """Pairs added to measure a disturbed pair again."""
+        return sum(1 for p in self.disturbed if self._attempt(p) <= MAX_REMEASURES)
+
+    def _attempt(self, pair: int) -> int:
+        return self.again.get(pair, (pair, 1))[1]
 
     def next_step(self) -> PairStep | None:
         """The next repetition to measure, or None when the level is done (then
@@ -61,11 +78,33 @@ class InterleavedLevel:
         mode = next(m for m in self._order(pair) if m not in done)
         return PairStep(mode, pair, switch=self._last_mode is not None and mode != self._last_mode)
 
-    def record(self, step: PairStep, rps: float | None) -> None:
+    def record(self, step: PairStep, rps: float | None, disturbed: str = "") -> None:
         """What `step` measured: requests/s, or None for an invalid repetition (its pair
-        then counts for nothing; the level goes on to the cap)."""
-        self.measured.setdefault(step.pair, {})[step.mode] = rps
+        then counts for nothing; the level goes on to the cap). `disturbed`: why the
+        repetition was disturbed; its pair ends now and is measured again (at most
+        MAX_REMEASURES times) as the next pair."""
+        members = self.measured.setdefault(step.pair, {})
+        members[step.mode] = None if disturbed else rps
         self._last_mode = step.mode
+        if not disturbed:
+            return
+        for mode in (self.first, self.second):
+            members.setdefault(mode, None)  # the partner is not measured: the pair is over
+        self.disturbed[step.pair] = disturbed
+        origin, attempt = self.again.get(step.pair, (step.pair, 1))
+        if attempt <= MAX_REMEASURES:
+            self.again[len(self.measured) + 1] = (origin, attempt + 1)
+
+    def remeasure_note(self, pair: int) -> dict[str, int] | None:
+        """{'of': the pair measured again, 'attempt': 2 or 3} for a re-measuring pair."""
+        if pair not in self.again:
+            return None
+        origin, attempt = self.again[pair]
+        return {"of": origin, "attempt": attempt}
+
+    def remeasured(self) -> dict[int, str]:
+        """The disturbed pairs that were (or are to be) measured again, and why."""
+        return {p: why for p, why in self.disturbed.items() if self._attempt(p) <= MAX_REMEASURES}
 
     def complete_pairs(self) -> list[tuple[float, float]]:
         """(first, second) requests/s of every pair with both members valid."""
@@ -86,7 +125,7 @@ class InterleavedLevel:
             reason = self.auto.stop_reason(self.ratio())
             if reason:
                 return reason
-            if n >= self.auto.max_pairs:
+            if n >= self.auto.max_pairs + self._remeasures():
                 return f"cap of {self.auto.max_pairs} pairs reached with too few valid pairs"
             return ""
         return f"{n} pairs as asked" if n >= self._wanted_pairs() else ""
