@@ -8,6 +8,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from runner.underload import under_load_s
+
 _DONE = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)\b", re.M)
 _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
 _NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
@@ -127,13 +129,11 @@ def best_cell(all_cells: dict[str, dict[str, Any]], **match: Any) -> dict[str, A
 
 
 def under_load_share(samples: list[dict[str, Any]], wall_s: float) -> float | None:
-    """Sum of the timed samples' ab durations over a wall time (0..1)."""
+    """Timed windows (runner.underload: never the tools' whole runs) over a wall time
+    (0..1)."""
     if wall_s <= 0:
         return None
-    busy = sum(
-        float(s.get("duration_s") or 0) for s in samples if s.get("kind", "timed") == "timed"
-    )
-    return busy / wall_s
+    return under_load_s(samples) / wall_s
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from runner.remote import RemoteError, connect
 from runner.results import RunStore, RunStoreError, load_run, new_run_id
 from runner.session import BenchAbort, Session, git_commit
 from runner.stack import ROOT, Stack, StackError
+from runner.underload import under_load_s
 
 ITEMS = ("limit", "headroom", "accuracy", "precision", "scale", "switch", "cost")
 MODES = ("asgi", "wsgi")
@@ -352,7 +353,7 @@ def main_job(args: argparse.Namespace, sizes: Sizes, out: dict[str, Any]) -> Non
     deploys = doc["metadata"].get("deploys") or []
     cost.update(
         run_id=doc["metadata"].get("run_id"),
-        under_load_s=round(sum(float(s.get("duration_s") or 0) for s in samples), 1),
+        under_load_s=round(under_load_s(samples), 1),
         under_load_share=_r(under_load_share(samples, cost["wall_s"])),
         deploys=deploys,
         switch_s=deploys[1]["seconds"] if len(deploys) > 1 else None,

@@ -13,7 +13,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from runner import crosscheck
 from runner.console import say
+from runner.model import Sample
 from runner.modeswitch import ModeSwitchError, mode_port, switch_mode
 from runner.plan import Level, Plan
 from runner.policies.interleave import InterleavedLevel
@@ -74,6 +76,7 @@ class InterleavedSession(Session):
         plan: Plan = self.plan
         driver = InterleavedLevel(pairs=plan.repeat, auto=plan.auto)
         current = None
+        timed: dict[str, list[Sample]] = {"asgi": [], "wsgi": []}
         while (step := driver.next_step()) is not None:
             if len(clock.elapsed) >= len(clock.steps):  # --repeat auto added a pair
                 label = f"{level.scenario} c={level.concurrency}"
@@ -87,6 +90,7 @@ class InterleavedSession(Session):
                 current = step.mode
             sample = self.repetition(plan, deployed[step.mode], level, path, step.pair)
             sample.extra["pair"] = step.pair
+            timed[step.mode].append(sample)
             if again := driver.remeasure_note(step.pair):
                 sample.extra["remeasure"] = again
             self.store.append(sample)
@@ -99,6 +103,11 @@ class InterleavedSession(Session):
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
             if sample.status == "aborted" or sample.failed:
                 self._recheck(deployed[step.mode])
+        if level in crosscheck.chosen_levels(plan):  # each mode's second opinion
+            for mode in sorted(timed, key=lambda m: m != current):  # the serving one first
+                self._switch(mode)
+                path = endpoints[mode][level.scenario].path
+                self.cross_check(plan, deployed[mode], level, path, timed[mode])
         label = f"{level.scenario} c={level.concurrency}"
         meta = self.store.metadata
         self.store.set_metadata(

@@ -37,21 +37,26 @@ class CpuAround:
     outside_max_pct: float = OUTSIDE_MAX_PCT
 
 
-def disturbances(cpu: CpuAround) -> list[str]:
-    """Why the window was disturbed (other work on the app host's CPUs, steal), each
-    against its threshold; [] when it was quiet or unknown."""
+def disturbances(cpu: CpuAround) -> list[tuple[str, str]]:
+    """(code, text) for why the window was disturbed ("steal"; "outside": other work on
+    the app host's CPUs), each against its threshold; [] when quiet or unknown."""
     w = cpu.window
     if w is None or w.window_s <= 0:
         return []
     out = []
     steal_pct = w.steal_s / (w.window_s * max(w.cpus, 1)) * 100
     if steal_pct > cpu.steal_max_pct:
-        out.append(f"CPU steal {steal_pct:.1f}% of the window (above {cpu.steal_max_pct:g}%)")
+        out.append(
+            ("steal", f"CPU steal {steal_pct:.1f}% of the window (above {cpu.steal_max_pct:g}%)")
+        )
     outside_pct = w.outside_s / w.window_s * 100
     if outside_pct > cpu.outside_max_pct:
         out.append(
-            f"other work on the app host's CPUs {outside_pct:.1f}% of one CPU "
-            f"(above {cpu.outside_max_pct:g}%)"
+            (
+                "outside",
+                f"other work on the app host's CPUs {outside_pct:.1f}% of one CPU "
+                f"(above {cpu.outside_max_pct:g}%)",
+            )
         )
     return out
 
@@ -146,8 +151,9 @@ def judge(
     )
     reasons = reasons_for(result, expected_length)
     if found := disturbances(cpu):
-        reasons.append((DISTURBED, "disturbed: " + "; ".join(found)))
-        extra["disturbed"] = found
+        reasons.append((DISTURBED, "disturbed: " + "; ".join(text for _, text in found)))
+        extra["disturbed"] = [text for _, text in found]
+        extra["disturbed_by"] = [code for code, _ in found]
     status = "aborted" if result.aborted else ("invalid" if reasons else "ok")
     extra["loadgen_host_cpu_pct"] = round(lg_host_pct, 1)
     if "disturbance" in extra:

@@ -7,15 +7,18 @@ import argparse
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from runner.deploy import DeployError
 from runner.plan import Plan, PlanOptions, build_plan
 from runner.preflight import PreflightError, require, state_dir_for, unfit_for_keys
+from runner.results import load_run
 from runner.runs import FAILURES, run_plan
 from runner.stack import Stack, StackError
 from runner.stagelines import ansible_error
+from runner.underload import summary_line
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPACITY_SLO = "p99=250ms"
@@ -105,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the io scenario's open-loop capacity at this target, per mode, after the "
         f"closed-loop runs (default {CAPACITY_SLO}; '' skips it)",
     )
+    parser.add_argument(
+        "--cross-check",
+        default="one",
+        help="wrk beside ab: one level per scenario (one, the default), all, or none",
+    )
+    parser.add_argument("--max-steal", type=float, default=2.0, help="percent of a window")
+    parser.add_argument("--max-outside", type=float, default=5.0, help="percent of one CPU")
     parser.add_argument("--keep-hosts", action="store_true", help="do not destroy (debugging)")
     parser.add_argument("--project", default="", help="a project file: bench your Django project")
     parser.add_argument(
@@ -137,6 +147,9 @@ def _plan(args: argparse.Namespace, stack: Stack) -> Plan:
             results=args.results,
             project=args.project,
             project_urls=tuple(args.project_url),
+            cross_check=args.cross_check,
+            max_steal=args.max_steal,
+            max_outside=args.max_outside,
         )
     )
 
@@ -154,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     except FAILURES as exc:
         print(f"make bench: {exc}", file=sys.stderr)
         return 2
-    code = 0
+    code, run_dir, started = 0, None, time.monotonic()
     try:
         stack.up(sweep_first=False)
         run_dir = run_plan(plan)
@@ -178,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # teardown must not be interrupted
         if not args.keep_hosts:
             code = _teardown(stack) or code
+    if run_dir is not None:  # timed windows only: never the tools' whole runs
+        samples = [s.to_dict() for s in load_run(run_dir).samples]
+        print(summary_line(samples, time.monotonic() - started))
     return code
 
 

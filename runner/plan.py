@@ -322,9 +322,9 @@ class PlanOptions:
     max_pairs: int = DEFAULT_MAX_PAIRS
     project: str = ""
     project_urls: tuple[str, ...] = ()
-    steal_max_pct: float = 2.0  # --max-steal, percent of the window
-    outside_max_pct: float = 5.0  # --max-outside, percent of one CPU
-    cross_check: str = ""  # --cross-check: "", "one", "all"
+    max_steal: float = 2.0  # percent of a repetition's window (judge: disturbed above)
+    max_outside: float = 5.0  # percent of one CPU, on the app host's CPUs
+    cross_check: str = ""  # --cross-check: "", "one", "all", "none"
 
 
 CROSS_CHECKS = ("", "one", "all", "none")
@@ -398,8 +398,8 @@ def build_plan(opts: PlanOptions) -> Plan:
         auto=auto,
         project=opts.project,
         project_urls=tuple(opts.project_urls),
-        steal_max_pct=opts.steal_max_pct,
-        outside_max_pct=opts.outside_max_pct,
+        steal_max_pct=opts.max_steal,
+        outside_max_pct=opts.max_outside,
         cross_check=cross_check,
     )
 

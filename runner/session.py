@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from runner import cpuwindow, ena, hostmeta, instrument, watcher
+from runner import cpuwindow, crosscheck, ena, hostmeta, instrument, watcher
 from runner.console import Progress, say
 from runner.deploy import ansible_playbook
 from runner.inventory import Inventory
@@ -136,17 +136,22 @@ class Session:
         must be installed on every load generator."""
         self.app = connect(self.inventory.app)
         self.loadgens = [connect(h) for h in self.inventory.loadgens]
-        for lg in self.loadgens:  # from bench_root: a tool may live in the host's venv
+        tools = [self.load]
+        if self.plan.cross_check:  # --cross-check: its tool must be there too
+            tools.append(get_load_generator(crosscheck.CROSS_LOAD))
+        for lg, tool in ((lg, tool) for lg in self.loadgens for tool in tools):
+            # from bench_root: a tool may live in the host's venv
             missing = (
-                f"{self.load.name} is missing on this load generator ({self.load.binary}): "
+                f"{tool.name} is missing on this load generator ({tool.binary}): "
                 "run make setup, then deploy again (ansible-playbook playbooks/deploy.yml)"
+                + (" or drop --cross-check" if tool is not self.load else "")
             )
             lg.run(
                 f"cd {shlex.quote(lg.host.bench_root)} 2>/dev/null; "
-                f"command -v {self.load.binary} >/dev/null || "
+                f"command -v {tool.binary} >/dev/null || "
                 f"{{ echo {shlex.quote(missing)} >&2; exit 127; }}",
                 timeout=15,
-                label=f"check for {self.load.name}",
+                label=f"check for {tool.name}",
             )
 
     def close(self) -> None:
@@ -252,10 +257,37 @@ class Session:
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
             if sample.status == "aborted" or sample.failed:
                 self._recheck(deployed)  # a crashed app stops the run now
+        stored += self.cross_check(plan, deployed, level, path, stored, done)
         stored += self._count(plan, deployed, level, path, done, progress)
         if todo:
             self._recheck(deployed)
         return stored
+
+    def cross_check(
+        self,
+        plan: Plan,
+        deployed: Deployed,
+        level: Level,
+        path: str,
+        timed: list[Sample],
+        done: set[str] | None = None,
+    ) -> list[Sample]:
+        """The level measured once more with wrk (`--cross-check`), stored at once as
+        kind "crosscheck" (runner/crosscheck.py); nothing for a level not chosen."""
+        if level not in crosscheck.chosen_levels(plan):
+            return []
+        main, self.load = self.load, get_load_generator(crosscheck.CROSS_LOAD)
+        try:
+            if self.identity(plan, deployed, level, 0) in (done or set()):
+                return []  # a resumed run has it
+            seconds = crosscheck.duration_for(level, timed)
+            sample = self.repetition(plan, deployed, replace(level, duration_s=seconds), path, 0)
+        finally:
+            self.load = main
+        sample.kind = "crosscheck"
+        sample.extra["crosscheck_of"] = main.name
+        self.store.append(sample)
+        return [sample]
 
     def spec(self, plan: Plan, level: Level, path: str, deployed: Deployed) -> LoadSpec:
         """The level as a load for the tool (the length check from verification)."""

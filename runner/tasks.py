@@ -41,6 +41,12 @@ BENCH_HELP = {
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
     "rate": "open loop (--load open): offered requests/s, an increasing comma list, e.g. "
     "50,100,200 (split across the load generators)",
+    "cross_check": "a second opinion: one level per scenario (one) or every level (all) "
+    "measured once more with wrk, shown beside ab in the report (default none)",
+    "max_steal": "a repetition is disturbed (invalid; interleaved: its pair measured "
+    "again) above this CPU steal, percent of its window (default 2)",
+    "max_outside": "... or above this much other work on the app host's CPUs, percent of "
+    "one CPU (default 5)",
     "duration": "seconds per repetition, at most 3600 (wrk: default 5; open: default 20; ab: "
     "whole seconds, ab -t D with the request count as a cap; without it ab runs --requests)",
 }
@@ -64,6 +70,9 @@ def bench(  # size: an Invoke task: one parameter per command-line option
     load="ab",
     duration=0.0,
     rate="",
+    cross_check="",
+    max_steal=2.0,
+    max_outside=5.0,
 ):
     """Measure the deployed app from the load-generator host(s) (ApacheBench by default)."""
     opts = PlanOptions(**_bench_options(locals()))
@@ -176,6 +185,9 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     max_pairs=20,
     project="",
     project_url=None,
+    cross_check="",
+    max_steal=2.0,
+    max_outside=5.0,
 ):
     """Deploy each mode (and each serving config swept) in turn, bench it into one run,
     and write the report. With --stacks N (AWS): the same on N fresh stacks in turn.

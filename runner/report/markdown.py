@@ -20,6 +20,7 @@ from runner.report.original import original_section
 from runner.report.plots import make_plots
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
 from runner.report.text import fmt, pct, rps_text, table
+from runner.report.trust import crosscheck_section, disturbed_section
 from runner.results import RunData, RunStore, load_run
 from runner.serverreport import server_section
 from runner.targets.project import report_lines as project_report_lines
@@ -257,6 +258,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     lines += matrix_lines
     lines += _scenarios(cells, make_plots(cells, out_dir), out_dir)
     lines += open_loop_lines(runs, cells, out_dir)
+    lines += crosscheck_section(runs, cells) + disturbed_section(runs)
     lines += ceiling_section(runs, cells)
     lines += why_section(runs, cells)
     lines += server_section(s for run in runs for s in run.samples)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from runner.judge import SHARE_SLACK
 from runner.report import stats
 from runner.report.cells import Cell, config_label
 from runner.report.text import fmt, pct, rps_text, table
@@ -13,29 +14,27 @@ from runner.results import RunData
 
 
 def ceiling_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
-    """Each mode's best requests/s against what the app host's CPUs can give, from the
-    server CPU the timed runs cost (the app host's cgroup accounting)."""
+    """Each mode's best requests/s against what the app host's CPUs can give at that
+    same cell's CPU cost (the app host's cgroup over the timed windows). A share above
+    100% cannot be right and is marked suspect with the reason."""
     cpus = app_cpus(runs)
-    per: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    best: dict[tuple[str, str, str], Cell] = {}
     for c in cells:
         if c.cpu_ms() is None or c.rps_mean() is None:
             continue
         key = (c.scenario, c.view, c.mode)
-        per[key]["cpu"] += [
-            s.server_cpu_s_per_request * 1000
-            for s in c.valid
-            if s.server_cpu_s_per_request is not None
-        ]
-        per[key]["best"].append(c.rps_mean() or 0.0)
-    if not cpus or not per:
+        if key not in best or (c.rps_mean() or 0.0) > (best[key].rps_mean() or 0.0):
+            best[key] = c
+    if not cpus or not best:
         return []
-    rows = [_ceiling_row(key, vals, cpus) for key, vals in sorted(per.items())]
+    rows = [_ceiling_row(key, cell, cpus) for key, cell in sorted(best.items())]
     return [
         "## CPU ceiling",
         "",
-        f"Server CPU per request from the app host's CPU accounting during the timed runs "
-        f"(all its processes), and the throughput its {cpus} CPU(s) could give at that "
-        "cost; a share near 100% means the mode is CPU-bound there.",
+        f"Server CPU per request from the app host's CPU accounting over the timed "
+        f"windows (all its processes), at the level with the best requests/s, and the "
+        f"throughput its {cpus} CPU(s) could give at that cost; a share near 100% means "
+        "the mode is CPU-bound there. Above 100% the accounting missed work: marked suspect.",
         "",
         *table(CEILING_HEADER, rows),
         "",
@@ -46,6 +45,7 @@ CEILING_HEADER = [
     "scenario",
     "view",
     "mode",
+    "c",
     "CPU ms/request",
     "CPU-bound limit req/s",
     "best req/s",
@@ -53,19 +53,31 @@ CEILING_HEADER = [
 ]
 
 
-def _ceiling_row(key: tuple[str, str, str], vals: dict[str, list[float]], cpus: int) -> list[str]:
+def share_text(share: float | None, why: str) -> str:
+    """A share of the CPU-bound limit; above 100% marked suspect with `why`."""
+    if share is None:
+        return "-"
+    if share > 100.0 + SHARE_SLACK:
+        return f"{share:.0f}% (suspect: {why})"
+    return f"{share:.0f}%"
+
+
+def _ceiling_row(key: tuple[str, str, str], cell: Cell, cpus: int) -> list[str]:
     scenario, view, mode = key
-    cpu = stats.mean(vals["cpu"])
+    cpu = cell.cpu_ms()
     limit = cpus * 1000 / cpu if cpu else None
-    best = max(vals["best"])
+    best = cell.rps_mean() or 0.0
+    marked = [s.extra["cpu_suspect"] for s in cell.valid if s.extra.get("cpu_suspect")]
+    why = marked[0] if marked else "above the host's CPUs; CPU not read over the timed window"
     return [
         scenario,
         view,
         mode.upper(),
+        str(cell.concurrency),
         fmt(cpu, 2),
         fmt(limit, 1),
         fmt(best, 2),
-        "-" if not limit else f"{best / limit * 100:.0f}%",
+        share_text(best / limit * 100 if limit else None, why),
     ]
 
 
@@ -125,7 +137,10 @@ def _why_row(
         fmt(stats.mean(vals["hops"]), 1),
         fmt(top, 2),
         fmt(limit, 1),
-        "-" if not (limit and top) else f"{top / limit * 100:.0f}%",
+        share_text(
+            top / limit * 100 if limit and top else None,
+            "the sequential instrumented pass costs more per request than the timed load",
+        ),
     ]
 
 
