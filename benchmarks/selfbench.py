@@ -26,13 +26,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import abwrk
 from benchmarks.figures import (
     Goal,
     best_cell,
     cells,
     diff_pct,
     judge,
-    mean_or_none,
     parse_wrk,
     table,
     under_load_share,
@@ -74,7 +74,8 @@ class Sizes:
     users_concurrency: int = 5
     users_requests: int = 100
     repeat: int = 5
-    accuracy_pairs: int = 3
+    accuracy_pairs: int = abwrk.PAIRS
+    accuracy_seconds: int = abwrk.SECONDS
     scale_concurrency: int = 10
     scale_requests: int = 100
     scale_repeat: int = 3
@@ -88,7 +89,8 @@ QUICK = Sizes(
     users_concurrency=2,
     users_requests=10,
     repeat=2,
-    accuracy_pairs=1,
+    accuracy_pairs=2,
+    accuracy_seconds=1,
     scale_concurrency=2,
     scale_requests=10,
     scale_repeat=2,
@@ -119,6 +121,7 @@ class Measurer:
         two_loadgens: bool = False,
         store: RunStore | None = None,
         tag: str = "",
+        load: str = "ab",
     ) -> list[dict[str, Any]]:
         """One `fab bench` (runner.session.Session) into its own run folder (or `store`);
         return the samples it stored this time, as dicts tagged with the experiment
@@ -132,6 +135,7 @@ class Measurer:
             keepalive=keepalive,
             command="benchmarks.selfbench",
             instrument=instrument,
+            load=load,
         )
         inv = self.inv_all if two_loadgens else self.inv1
         new = [s.to_dict() for s in Session(plan, inv, store).bench(plan)]
@@ -180,41 +184,20 @@ class Measurer:
         self.bench([level], min(s.repeat, 3), tag="headroom")
 
     def accuracy(self, mode: str) -> None:
-        """ab (the runner, --keepalive) and wrk in turn, same host, same URL, same
-        connections, each pair within a minute; the order alternates to cancel drift."""
+        """ab against wrk (benchmarks/abwrk.py): alternating pairs on the users page at
+        c=5 with keep-alive, both through the runner, into one run folder per mode."""
         s = self.sizes
         store = RunStore(self.results, new_run_id())
         self.run_ids.append(store.run_id)
-        level = Level("users", s.users_concurrency, s.users_requests)
-        pairs = []
-        for i in range(1, s.accuracy_pairs + 1):
-            duration = max(3, round(s.users_requests / 10))  # until ab's own figure is known
-            first_wrk = i % 2 == 0 and pairs
-            if first_wrk:
-                duration = max(3, round(pairs[-1]["ab_duration_s"]))
-                wrk = self.wrk(mode, s.users_concurrency, duration)
-            got = self.bench([level], i, keepalive=True, store=store, tag="accuracy")
-            ab = got[-1] if got else {}
-            if not first_wrk:
-                duration = max(3, round(float(ab.get("duration_s") or duration)))
-                wrk = self.wrk(mode, s.users_concurrency, duration)
-            pairs.append(
-                {
-                    "ab_rps": ab.get("rps"),
-                    "ab_status": ab.get("status"),
-                    "ab_duration_s": ab.get("duration_s") or duration,
-                    "wrk": wrk,
-                    "order": "wrk,ab" if first_wrk else "ab,wrk",
-                }
-            )
-        ab_rps = [p["ab_rps"] for p in pairs if p["ab_rps"] and p["ab_status"] == "ok"]
-        wrk_rps = [p["wrk"]["rps"] for p in pairs if not p["wrk"]["socket_errors"]]
+
+        def bench(levels: list[Level], repeat: int, **kw: Any) -> list[dict[str, Any]]:
+            return self.bench(levels, repeat, store=store, **kw)
+
+        pairs = abwrk.measure_pairs(bench, s.accuracy_pairs, s.accuracy_seconds, 5)
         self.figures.setdefault("accuracy", {})[mode] = {
-            "concurrency": s.users_concurrency,
-            "pairs": pairs,
-            "runner_rps_mean": _r(mean_or_none(ab_rps)),
-            "wrk_rps_mean": _r(mean_or_none(wrk_rps)),
-            "diff_pct": _r(diff_pct(mean_or_none(ab_rps), mean_or_none(wrk_rps))),
+            "concurrency": 5,
+            "seconds": s.accuracy_seconds,
+            **abwrk.summarize(pairs),
         }
 
     def precision(self, mode: str) -> None:
@@ -382,13 +365,9 @@ def goals(out: dict[str, Any]) -> list[Goal]:
         fig = f"{ratio:.1f}x ({plain['rps_mean']:.0f} / {users['rps_mean']:.1f} req/s)"
         result.append(Goal("1 headroom", fig, ">= 10x", judge(ratio, ">= 10")))
     for mode, acc in (f.get("accuracy") or {}).items():
-        d = acc.get("diff_pct")
-        fig = (
-            f"{d:+.1f}% (ab -k {acc['runner_rps_mean']:.2f}, wrk {acc['wrk_rps_mean']:.2f} req/s)"
-            if d is not None
-            else "not measured"
-        )
-        result.append(Goal(f"2 accuracy {mode}", fig, "within 5%", judge(d, "within 5")))
+        met = acc.get("within_5pct")
+        fig = abwrk.figure_text(acc)
+        result.append(Goal(f"2 accuracy {mode}", fig, "95% CI within 1 +- 5%", met))
     for key, cell in sorted(out.get("cells", {}).items()):
         if cell.get("experiment") == "precision" and len(cell["rps"]) >= 2:
             cv = cell["cv_pct"]

@@ -128,4 +128,7 @@ class InterleavedLevel:
             if n >= self.auto.max_pairs + self._remeasures():
                 return f"cap of {self.auto.max_pairs} pairs reached with too few valid pairs"
             return ""
-        return f"{n} pairs as asked" if n >= self._wanted_pairs() else ""
+        if n < self._wanted_pairs():
+            return ""
+        again = self._remeasures()
+        return f"{self.pairs} pairs as asked" + (f" ({again} measured again)" if again else "")
