@@ -7,6 +7,9 @@ Commands, each printing one JSON object:
   probe.py specs               what this host has: CPU model, CPUs, memory, kernel
   probe.py procs NAME          count and resident memory of the processes named NAME
   probe.py memory              this host's memory: limit, usage, peak, limit hits, OOM kills
+  probe.py httpver URL         GET URL twice on one connection as HTTP/1.0 with Keep-Alive
+                               (ab -k) and as HTTP/1.1 (wrk): the headers that decide
+                               keep-alive, and whether the connection was kept
   probe.py sample OUT MAX_S [INTERVAL_S] [procs]
                                CPU readings every INTERVAL_S (0.05) into OUT, one JSON line
                                each, until SIGTERM or MAX_S: the timed window's CPU is
@@ -157,6 +160,61 @@ def memory() -> dict:
     return host_resources.detect().memory()
 
 
+def _read_response(sock_file) -> dict:
+    """One response from a socket file: status, the framing headers, the body's length
+    and how it was framed (length, chunked, or until the server closed)."""
+    status = sock_file.readline().decode("latin-1").strip()
+    if not status:
+        return {"status": None}
+    headers = {}
+    while (line := sock_file.readline().decode("latin-1").strip()) != "":
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        body, framing = sock_file.read(int(headers["content-length"])), "content-length"
+    elif "chunked" in headers.get("transfer-encoding", ""):
+        body, framing = b"", "chunked"
+        while (size := int(sock_file.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+            body += sock_file.read(size)
+            sock_file.readline()
+        sock_file.readline()
+    else:
+        body, framing = sock_file.read(), "until close"
+    keys = ("content-length", "transfer-encoding", "connection", "keep-alive")
+    return {
+        "status": status,
+        "headers": {k: headers.get(k) for k in keys},
+        "body_bytes": len(body),
+        "framing": framing,
+    }
+
+
+def httpver(url: str) -> dict:
+    """The same GET twice on one connection, as ab -k (HTTP/1.0 + Keep-Alive) and as
+    wrk (HTTP/1.1): what framed the body and whether the second request was answered."""
+    import socket
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    out = {}
+    for version, extra in (("HTTP/1.0", "Connection: Keep-Alive\r\n"), ("HTTP/1.1", "")):
+        request = (
+            f"GET {parts.path or '/'} {version}\r\nHost: {parts.netloc}\r\n{extra}"
+            "User-Agent: probe-httpver\r\nAccept: */*\r\n\r\n"
+        ).encode()
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=30) as s:
+            f = s.makefile("rb")
+            s.sendall(request)
+            first = _read_response(f)
+            try:
+                s.sendall(request)
+                second = _read_response(f)
+            except OSError as exc:
+                second = {"status": None, "error": str(exc)}
+        out[version] = {**first, "connection_kept": second.get("status") is not None}
+    return {"url": url, "versions": out}
+
+
 def sample(out: str, max_s: str, interval_s: str = "0.05", procs: str = "") -> dict:
     """Write a window reading (host_resources.Resources.window_reading) with its wall
     time and this sampler's own CPU so far to `out`, every `interval_s`, until SIGTERM
@@ -190,6 +248,7 @@ def main(argv: list[str]) -> int:
         "counted": counted,
         "memory": memory,
         "sample": sample,
+        "httpver": httpver,
     }
     if not argv or argv[0] not in commands:
         print(f"usage: probe.py {{{'|'.join(commands)}}} [ARG]", file=sys.stderr)
