@@ -252,6 +252,8 @@ class Session:
             sample = self.repetition(plan, deployed, level, path, r)
             self.store.append(sample)
             stored.append(sample)
+            stored += (again := self._again_if_disturbed(plan, deployed, level, path, sample))
+            sample = again[-1] if again else sample
             progress.advance(level.requests)
             if sample.status == "failed":
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
@@ -262,6 +264,24 @@ class Session:
         if todo:
             self._recheck(deployed)
         return stored
+
+    def _again_if_disturbed(
+        self, plan: Plan, deployed: Deployed, level: Level, path: str, sample: Sample
+    ) -> list[Sample]:
+        """A disturbed repetition (runner.judge) measured again, at most MAX_REMEASURES
+        times; each attempt stored at once (the disturbed ones stay, invalid)."""
+        from runner.policies.interleave import MAX_REMEASURES
+
+        out: list[Sample] = []
+        for attempt in range(2, MAX_REMEASURES + 2):
+            if not sample.extra.get("disturbed"):
+                break
+            say(f"repetition {sample.repeat} disturbed ({sample.reason}): measured again")
+            sample = self.repetition(plan, deployed, level, path, sample.repeat)
+            sample.extra["remeasure"] = {"of": sample.repeat, "attempt": attempt}
+            self.store.append(sample)
+            out.append(sample)
+        return out
 
     def cross_check(
         self,

@@ -79,8 +79,13 @@ def crosscheck_section(runs: list[RunData], cells: list[Cell]) -> list[str]:
 
 
 def _pairs(again: list[Sample]) -> set[tuple[object, ...]]:
-    """The distinct disturbed pairs behind the re-measuring repetitions."""
-    return {(s.run_id, s.scenario, s.concurrency, s.extra["remeasure"]["of"]) for s in again}
+    """The distinct disturbed pairs (interleaved) or repetitions behind the re-measuring
+    repetitions."""
+    return {
+        (s.run_id, s.scenario, s.concurrency, s.extra["remeasure"]["of"])
+        + (() if "pair" in s.extra else (s.mode, s.serving.get("mode")))
+        for s in again
+    }
 
 
 def disturbed_section(runs: list[RunData]) -> list[str]:
@@ -97,7 +102,8 @@ def disturbed_section(runs: list[RunData]) -> list[str]:
         f"{len(disturbed)} of {len(timed)} timed repetitions were disturbed (CPU steal "
         "or other work on the app host's CPUs above the thresholds, over their timed "
         f"window; {len(windows)} had window readings); they are stored, invalid, never "
-        f"averaged in. {len(_pairs(again))} pair(s) were measured again.",
+        f"averaged in. {len(_pairs(again))} pair(s) (or repetitions, when not "
+        "interleaved) were measured again, each at most twice.",
         "",
     ]
     why = Counter(code for s in disturbed for code in s.extra.get("disturbed_by") or [])

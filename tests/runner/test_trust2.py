@@ -5,6 +5,8 @@ time under load from timed windows, and the ab/wrk ratio's interval."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks import abwrk
@@ -97,9 +99,8 @@ def test_wrk_runs_for_abs_own_span():
 
 
 def run_of(samples) -> RunData:
-    return RunData(
-        run_id="run1", run_dir=None, metadata={"machine_class": {"cpus": 1}}, samples=samples
-    )
+    meta = {"machine_class": {"cpus": 1}}
+    return RunData(run_id="run1", run_dir=Path("."), metadata=meta, samples=samples)
 
 
 def test_the_report_puts_ab_beside_wrk_and_flags_a_gap_above_five_percent():
@@ -124,7 +125,7 @@ def test_the_report_counts_disturbed_repetitions_and_pairs_measured_again():
     ]
     text = "\n".join(disturbed_section([run_of(samples)]))
     assert "1 of 3 timed repetitions were disturbed" in text
-    assert "1 pair(s) were measured again" in text and "- CPU steal: 1" in text
+    assert "1 pair(s) (or repetitions" in text and "- CPU steal: 1" in text
     assert disturbed_section([run_of([make_sample()])]) == []  # no window readings
 
 
@@ -167,3 +168,57 @@ def test_the_ab_wrk_ratio_has_a_scipy_interval_and_a_verdict():
     assert abwrk.summarize(far)["within_5pct"] is False
     assert "95% CI" in abwrk.figure_text(got)
     assert abwrk.summarize([])["within_5pct"] is None
+
+
+class ShellRemote:
+    """A load generator whose commands run in a real shell here, with a PATH that holds
+    ab only (as a host where wrk is not installed)."""
+
+    def __init__(self, host, bin_dir: Path) -> None:
+        self.host, self.bin_dir = host, bin_dir
+
+    def run(self, command: str, timeout: float = 60, warn: bool = False, label: str = ""):
+        import subprocess
+
+        from runner.remote import RemoteError
+
+        done = subprocess.run(
+            ["/bin/bash", "-c", command],
+            env={"PATH": str(self.bin_dir)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode and not warn:
+            last = (done.stderr or done.stdout).strip().splitlines()[-1]
+            raise RemoteError(f"{self.host.name}: `{label}` exited {done.returncode}: {last}")
+        return done
+
+    def close(self) -> None:
+        pass
+
+
+def test_cross_check_with_wrk_not_installed_is_one_clear_line(tmp_path, monkeypatch):
+    import shutil
+
+    from runner import session as session_mod
+    from runner.inventory import Host, Inventory
+    from runner.remote import RemoteError
+    from runner.results import RunStore
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ab").symlink_to(shutil.which("ab") or "/bin/true")
+    host = Host("lg1", "198.18.0.21", "root", None, "198.18.0.21", str(tmp_path))
+    app = Host("app", "198.18.0.10", "root", None, "198.18.0.10", str(tmp_path))
+    inv = Inventory("inventory/local.yml", app, (host,))
+    monkeypatch.setattr(session_mod, "connect", lambda h: ShellRemote(h, bin_dir))
+    plan = build_plan(opts(cross_check="one"))
+    s = session_mod.Session(plan, inv, RunStore(tmp_path / "results", "r1"))
+    with pytest.raises(RemoteError) as err:
+        s.open()
+    line = str(err.value)
+    assert "exited 127: wrk is missing on this load generator (wrk)" in line
+    assert line.endswith("or drop --cross-check") and "\n" not in line
+    no_cross = session_mod.Session(build_plan(opts()), inv, RunStore(tmp_path / "res2", "r2"))
+    no_cross.open()  # without --cross-check, ab alone is asked for
