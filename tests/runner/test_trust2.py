@@ -222,3 +222,24 @@ def test_cross_check_with_wrk_not_installed_is_one_clear_line(tmp_path, monkeypa
     assert line.endswith("or drop --cross-check") and "\n" not in line
     no_cross = session_mod.Session(build_plan(opts()), inv, RunStore(tmp_path / "res2", "r2"))
     no_cross.open()  # without --cross-check, ab alone is asked for
+
+
+def test_a_disturbed_repetition_outside_pairs_is_measured_again_at_most_twice(tmp_path):
+    from runner import session as session_mod
+    from runner.inventory import Host, Inventory
+    from runner.model import Sample
+    from runner.results import RunStore
+
+    app = Host("app", "198.18.0.10", "root", None, "198.18.0.10", str(tmp_path))
+    inv = Inventory("inventory/local.yml", app, (app,))
+    store = RunStore(tmp_path / "results", "r1")
+    s = session_mod.Session(build_plan(opts()), inv, store)
+    always = make_sample(status="invalid", reason="disturbed: x", extra={"disturbed": ["x"]})
+    s.repetition = lambda *args: Sample.from_dict(always.to_dict())
+    again = s._again_if_disturbed(s.plan, None, s.plan.levels[0], "/p/", always)
+    assert [a.extra["remeasure"]["attempt"] for a in again] == [2, 3]
+    assert len(store.samples) == 2  # each attempt stored at once
+    quiet = [make_sample()]
+    s.repetition = lambda *args: quiet[0]
+    assert s._again_if_disturbed(s.plan, None, s.plan.levels[0], "/p/", always) == quiet
+    assert s._again_if_disturbed(s.plan, None, s.plan.levels[0], "/p/", make_sample()) == []
