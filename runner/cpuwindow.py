@@ -28,7 +28,7 @@ from runner.remote import LocalWriteError, Remote, RemoteError
 SAMPLE_FILE = "cpu-window.jsonl"  # beside the repetition's raw files
 INTERVAL_S = 0.05
 STOP_WAIT_S = 5.0
-FIGURES = ("cpu_s", "stack_s", "busy_s", "steal_s", "procs_s", "self_s")
+FIGURES = ("cpu_s", "stack_s", "kernel_s", "busy_s", "steal_s", "procs_s", "self_s")
 
 
 @dataclass
@@ -167,6 +167,8 @@ def over(rows: list[dict[str, Any]], start: float, end: float, cpus: int) -> Win
     own = delta["self_s"] or 0.0
     app = max(delta["cpu_s"] - own, 0.0)
     stack = delta["stack_s"] if delta["stack_s"] is not None else delta["cpu_s"]
-    outside = max((delta["busy_s"] or 0.0) - stack, 0.0)
+    # Busy time the stack's cgroups did not account for, less the ksoftirqd threads
+    # (the stack's own network traffic): other work on the app host's CPUs.
+    outside = max((delta["busy_s"] or 0.0) - stack - (delta["kernel_s"] or 0.0), 0.0)
     procs = None if delta["procs_s"] is None else max(delta["procs_s"] - own, 0.0)
     return WindowCpu(end - start, app, procs, max(delta["steal_s"] or 0.0, 0.0), outside, cpus)

@@ -169,22 +169,41 @@ class Resources:
         """CPU time of this host's live processes from /proc/PID/stat (utime + stime, every
         thread included, plus the reaped children's cutime + cstime): the figure the
         cgroup's accounting is checked against."""
+        pids = [p for p in filter(str.isdigit, os.listdir(self.proc)) if self.contains(p)]
+        return self.pids_cpu_seconds(pids, children=True)
+
+    def pids_cpu_seconds(self, pids: list[str], children: bool = False) -> float:
+        """utime + stime (and, with `children`, cutime + cstime) of processes `pids`."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in filter(str.isdigit, os.listdir(self.proc)):
-            if not self.contains(pid):
-                continue
+        for pid in pids:
             text = _read(self.proc / pid / "stat")
             if not text:  # gone since the listing
                 continue
             # Field 2 (comm) may hold spaces: the fields after it start past its ')'.
             fields = text.rpartition(")")[2].split()
-            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+            total += sum(int(v) for v in fields[11 : 15 if children else 13])
         return total / tick
+
+    def softirq_pids(self) -> list[str]:
+        """The kernel's ksoftirqd threads of this host's CPUs: network work they do for
+        the stack is not in its cgroups, and is not other work either."""
+        mine = parse_cpulist(self.cpuset() or "") or None
+        out = []
+        for pid in filter(str.isdigit, os.listdir(self.proc)):
+            comm = _read(self.proc / pid / "comm") or ""
+            cpu = comm.partition("/")[2]
+            if (
+                comm.startswith("ksoftirqd/")
+                and cpu.isdigit()
+                and (mine is None or int(cpu) in mine)
+            ):
+                out.append(pid)
+        return out
 
     def cpus_busy_steal(self) -> tuple[float, float]:
         """(busy, steal) seconds of the machine's CPUs this host may use, from
-        /proc/stat's per-CPU lines: busy is everything but idle, iowait and steal."""
+        /proc/stat's per-CPU lines: busy is user, nice and system time."""
         mine = parse_cpulist(self.cpuset() or "") or None
         tick = os.sysconf("SC_CLK_TCK")
         busy = steal = 0
@@ -195,7 +214,9 @@ class Resources:
             if mine is not None and int(name[3:]) not in mine:
                 continue
             v = [int(x) for x in rest.split()]
-            busy += sum(v[:3]) + sum(v[5:7])  # user nice system irq softirq
+            # user nice system: interrupt time is left out (with IRQ time accounting
+            # it is charged to no cgroup, and the stack's own network traffic causes it)
+            busy += sum(v[:3])
             steal += v[7] if len(v) > 7 else 0
         return busy / tick, steal / tick
 
@@ -206,13 +227,17 @@ class Resources:
         disjoint CPUs)."""
         return None
 
-    def window_reading(self, procs: bool = False) -> dict[str, float | None]:
-        """One reading of what a timed window needs: the host's CPU, the stack's and the
-        machine's busy and steal time on the host's CPUs (and the /proc sum if asked)."""
+    def window_reading(
+        self, procs: bool = False, kernel_pids: list[str] | None = None
+    ) -> dict[str, float | None]:
+        """One reading of what a timed window needs: the host's CPU, the stack's, the
+        kernel threads' (`kernel_pids`) and the machine's busy and steal time on the
+        host's CPUs (and the /proc sum if asked)."""
         busy, steal = self.cpus_busy_steal()
         return {
             "cpu_s": self.cpu_seconds(),
             "stack_s": self.stack_cpu_seconds(),
+            "kernel_s": self.pids_cpu_seconds(kernel_pids or []),
             "busy_s": busy,
             "steal_s": steal,
             "procs_s": self.procs_cpu_seconds() if procs else None,

@@ -220,6 +220,7 @@ def sample(out: str, max_s: str, interval_s: str = "0.05", procs: str = "") -> d
     time and this sampler's own CPU so far to `out`, every `interval_s`, until SIGTERM
     or `max_s` seconds; the last line is written on the way out."""
     res = host_resources.detect()
+    kernel = res.softirq_pids()
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     end = time.monotonic() + float(max_s)
@@ -227,7 +228,7 @@ def sample(out: str, max_s: str, interval_s: str = "0.05", procs: str = "") -> d
     with open(out, "w") as fh:
         while True:
             own = resource.getrusage(resource.RUSAGE_SELF)
-            reading = res.window_reading(procs=procs == "procs")
+            reading = res.window_reading(procs=procs == "procs", kernel_pids=kernel)
             reading.update(t=time.time(), self_s=own.ru_utime + own.ru_stime)
             fh.write(json.dumps(reading) + "\n")
             fh.flush()

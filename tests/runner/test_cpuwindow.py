@@ -52,12 +52,13 @@ def test_the_window_leaves_out_what_the_host_did_before_and_after_it():
 def test_the_samplers_own_cpu_is_left_out_and_outside_work_is_what_the_stack_did_not_do():
     r = [
         {"t": 0.0, "cpu_s": 0.0, "busy_s": 0.0, "steal_s": 0.0, "stack_s": 0.0, "self_s": 0.0},
-        {"t": 2.0, "cpu_s": 1.0, "busy_s": 1.6, "steal_s": 0.1, "stack_s": 1.2, "self_s": 0.04},
+        {"t": 2.0, "cpu_s": 1.0, "busy_s": 1.7, "steal_s": 0.1, "stack_s": 1.2, "self_s": 0.04},
     ]
+    r[0]["kernel_s"], r[1]["kernel_s"] = 0.0, 0.1  # ksoftirqd: the stack's traffic
     w = cpuwindow.over(r, 0.0, 2.0, cpus=1)
     assert w is not None
     assert w.app_cpu_s == pytest.approx(0.96)
-    assert w.outside_s == pytest.approx(0.4)  # busy 1.6 on the app's CPU, the stack 1.2
+    assert w.outside_s == pytest.approx(0.4)  # busy 1.7, the stack 1.2, ksoftirqd 0.1
     assert w.steal_s == pytest.approx(0.1)
 
 
@@ -160,6 +161,9 @@ def _fake_proc(tmp_path: Path) -> Path:
         (proc / pid).mkdir(parents=True)
         rest = ["S"] + ["0"] * 10 + [str(v) for v in ticks] + ["0"] * 30
         (proc / pid / "stat").write_text(f"{pid} ({comm}) " + " ".join(rest) + "\n")
+    for pid, comm in (("30", "ksoftirqd/0"), ("31", "ksoftirqd/1")):
+        (proc / pid).mkdir()
+        (proc / pid / "comm").write_text(comm + "\n")
     (proc / "self").mkdir()
     (proc / "self" / "status").write_text("Cpus_allowed_list:\t1\n")
     (proc / "stat").write_text(
@@ -178,10 +182,11 @@ def test_the_proc_sum_counts_every_process_and_its_reaped_children(tmp_path):
 def test_busy_and_steal_are_read_on_the_hosts_own_cpus_only(tmp_path):
     res = host_resources.Machine(proc=_fake_proc(tmp_path))
     tick = host_resources.os.sysconf("SC_CLK_TCK")
-    busy, steal = res.cpus_busy_steal()  # CPU 1 only: user nice system irq softirq
-    assert busy == pytest.approx((200 + 10 + 40 + 5 + 5) / tick)
+    busy, steal = res.cpus_busy_steal()  # CPU 1 only: user nice system
+    assert busy == pytest.approx((200 + 10 + 40) / tick)
     assert steal == pytest.approx(3 / tick)
     assert res.stack_cpu_seconds() is None  # a whole machine: its own CPU stands in
+    assert res.softirq_pids() == ["31"]  # the network's kernel thread of CPU 1 only
 
 
 def test_a_v1_host_reads_the_stacks_cpu_on_its_own_cpus_from_the_parent(tmp_path):
