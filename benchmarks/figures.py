@@ -82,7 +82,10 @@ def cells(samples: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         lgs = len(s.get("loadgen_hosts") or []) or 1
         ka = "-ka" if s.get("keepalive") else ""
         tag = f"{s['experiment']}:" if s.get("experiment") else ""
-        key = f"{tag}{s['mode']}/{s['scenario']}/c{s['concurrency']}/n{s['requests']}{ka}/lg{lgs}"
+        load = s.get("load") or "ab"
+        tool = "" if load == "ab" else f"/{load}"
+        size = f"c{s['concurrency']}/n{s['requests']}{ka}/lg{lgs}{tool}"
+        key = f"{tag}{s['mode']}/{s['scenario']}/{size}"
         cell = out.setdefault(
             key,
             {
@@ -93,6 +96,7 @@ def cells(samples: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 "requests": s["requests"],
                 "keepalive": bool(s.get("keepalive")),
                 "loadgens": lgs,
+                "load": load,
                 "rps": [],
                 "loadgen_cpu_pct": [],
                 "statuses": [],

@@ -351,7 +351,7 @@ def goals(out: dict[str, Any]) -> list[Goal]:
     all_cells = {**out.get("cells", {}), **(f.get("cost") or {}).get("cells", {})}
     result: list[Goal] = []
     plain = best_cell(out.get("cells", {}), experiment="headroom")
-    users = best_cell(all_cells, scenario="users")
+    users = best_cell(all_cells, scenario="users", load="ab")
     if plain and users:
         ratio = plain["rps_mean"] / users["rps_mean"]
         f["headroom"] = {
@@ -374,7 +374,7 @@ def goals(out: dict[str, Any]) -> list[Goal]:
             fig = f"CV {cv:.1f}% over {len(cell['rps'])} reps ({key})"
             result.append(Goal(f"3 precision {cell['mode']}", fig, "<= 3%", judge(cv, "<= 3")))
     for mode, lim in (f.get("limit") or {}).items():
-        best = best_cell(all_cells, scenario="users", mode=mode)
+        best = best_cell(all_cells, scenario="users", mode=mode, load="ab")
         if lim.get("limit_rps") and best:
             lim["best_rps"] = best["rps_mean"]
             lim["best_cell"] = best["cell"]

@@ -160,3 +160,9 @@ def test_table_says_which_goals_were_missed() -> None:
     assert lines[0].startswith("| item")
     assert lines[1].startswith("|---")
     assert "| yes" in lines[2] and "| NO" in lines[3] and "| n/a" in lines[4]
+
+
+def test_wrk_samples_are_cells_of_their_own_never_the_best_ab_cell() -> None:
+    got = cells([_sample("asgi", 10.0), _sample("asgi", 12.0, load="wrk")])
+    assert set(got) == {"asgi/users/c5/n100/lg1", "asgi/users/c5/n100/lg1/wrk"}
+    assert best_cell(got, load="ab")["rps_mean"] == 10.0
