@@ -277,7 +277,9 @@ class Session:
             if not sample.extra.get("disturbed"):
                 break
             say(f"repetition {sample.repeat} disturbed ({sample.reason}): measured again")
-            sample = self.repetition(plan, deployed, level, path, sample.repeat)
+            sample = self.repetition(
+                plan, deployed, level, path, sample.repeat, f"-attempt{attempt}"
+            )
             sample.extra["remeasure"] = {"of": sample.repeat, "attempt": attempt}
             self.store.append(sample)
             out.append(sample)
@@ -301,7 +303,8 @@ class Session:
             if self.identity(plan, deployed, level, 0) in (done or set()):
                 return []  # a resumed run has it
             seconds = crosscheck.duration_for(level, timed)
-            sample = self.repetition(plan, deployed, replace(level, duration_s=seconds), path, 0)
+            lv = replace(level, duration_s=seconds)
+            sample = self.repetition(plan, deployed, lv, path, 0, f"-{crosscheck.CROSS_LOAD}")
         finally:
             self.load = main
         sample.kind = "crosscheck"
@@ -323,13 +326,22 @@ class Session:
             host=self.inventory.app.private_address,
         )
 
-    def repetition(
-        self, plan: Plan, deployed: Deployed, level: Level, path: str, repeat: int
+    def repetition(  # size: the level's coordinates, as every stage passes them
+        self,
+        plan: Plan,
+        deployed: Deployed,
+        level: Level,
+        path: str,
+        repeat: int,
+        suffix: str = "",
     ) -> Sample:
         """One repetition: the load on all load generators, CPU and the server's side
-        (runner/watcher.py) around it, files pulled back, the result judged."""
+        (runner/watcher.py) around it, files pulled back, the result judged. `suffix`
+        names its raw folder apart (a repetition measured again, a cross-check)."""
         key = f"{deployed.mode}-{level.scenario}-{path.strip('/').replace('/', '_')}"
-        where = f"{self.store.run_id}/{key}-c{level.concurrency}-n{level.requests}-rep{repeat}"
+        where = (
+            f"{self.store.run_id}/{key}-c{level.concurrency}-n{level.requests}-rep{repeat}{suffix}"
+        )
         base = self.sample_base(plan, deployed, level, path, repeat)
         base["started_at"] = datetime.now(UTC).isoformat()
         spec = self.spec(plan, level, path, deployed)
@@ -400,7 +412,7 @@ class Session:
 
     def _sampler(self, name: str, bound_s: float) -> cpuwindow.Sampler | None:
         """The app host's CPU sampler for one repetition's timed window (the /proc sum
-        too when ABW_CPU_PROCS=1: the accounting's cross-check, tests/hostres)."""
+        too when ABW_CPU_PROCS=1: the accounting's cross-check, docs/CHECKS.md)."""
         if self.app is None:
             return None
         procs = os.environ.get("ABW_CPU_PROCS") == "1"
