@@ -150,10 +150,12 @@ def judge(
         for before, after in zip(cpu.lg_before, cpu.lg_after, strict=True)
     )
     reasons = reasons_for(result, expected_length)
-    if found := disturbances(cpu):
-        reasons.append((DISTURBED, "disturbed: " + "; ".join(text for _, text in found)))
+    found = disturbances(cpu)
+    disturbed = [(DISTURBED, "disturbed: " + "; ".join(t for _, t in found))] if found else []
+    if found:
         extra["disturbed"] = [text for _, text in found]
         extra["disturbed_by"] = [code for code, _ in found]
+    reasons += disturbed
     status = "aborted" if result.aborted else ("invalid" if reasons else "ok")
     extra["loadgen_host_cpu_pct"] = round(lg_host_pct, 1)
     if "disturbance" in extra:
@@ -161,6 +163,8 @@ def judge(
     kind = base.get("kind", "timed")
     if result.offered_rate is not None:  # open loop: ok, invalid or overload
         status, reasons = _open_loop(result, cpu, extra)
+        status = "invalid" if disturbed and status == "ok" else status
+        reasons += disturbed
         kind = "openloop"
     if reasons:
         extra["reason_codes"] = [code for code, _ in reasons]
