@@ -18,7 +18,7 @@ from runner.console import say
 from runner.model import Sample
 from runner.modeswitch import ModeSwitchError, mode_port, switch_mode
 from runner.plan import Level, Plan
-from runner.policies.interleave import InterleavedLevel
+from runner.policies.interleave import InterleavedLevel, PairStep
 from runner.remote import RemoteError
 from runner.session import Session
 from runner.targets import Deployed, Endpoint
@@ -95,10 +95,7 @@ class InterleavedSession(Session):
                 sample.extra["remeasure"] = again
             self.store.append(sample)
             clock.done(time.monotonic() - started)
-            disturbed = "; ".join(sample.extra.get("disturbed") or [])
-            driver.record(step, sample.rps if sample.status == "ok" else None, disturbed)
-            if disturbed:
-                say(f"pair {step.pair} disturbed ({disturbed}): measured again")
+            self._record(driver, step, sample)
             if sample.status == "failed":
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
             if sample.status == "aborted" or sample.failed:
@@ -108,6 +105,21 @@ class InterleavedSession(Session):
                 self._switch(mode)
                 path = endpoints[mode][level.scenario].path
                 self.cross_check(plan, deployed[mode], level, path, timed[mode])
+        self._level_metadata(level, driver)
+
+    def _record(self, driver: InterleavedLevel, step: PairStep, sample: Sample) -> None:
+        """The repetition's requests/s to the driver; a disturbed one ends its pair."""
+        disturbed = "; ".join(sample.extra.get("disturbed") or [])
+        driver.record(step, sample.rps if sample.status == "ok" else None, disturbed)
+        if disturbed:
+            again = step.pair in driver.remeasured()
+            say(
+                f"pair {step.pair} disturbed ({disturbed}): "
+                + ("measured again" if again else "not again (measured three times)")
+            )
+
+    def _level_metadata(self, level: Level, driver: InterleavedLevel) -> None:
+        """Why the level stopped and which pairs were measured again, per level."""
         label = f"{level.scenario} c={level.concurrency}"
         meta = self.store.metadata
         self.store.set_metadata(
@@ -116,7 +128,7 @@ class InterleavedSession(Session):
         if again := driver.remeasured():
             per_pair = {str(k): v for k, v in again.items()}
             self.store.set_metadata({"remeasured": {**meta.get("remeasured", {}), label: per_pair}})
-        say(f"{level.scenario} c={level.concurrency}: {driver.stop_reason}")
+        say(f"{label}: {driver.stop_reason}")
 
     def _switch(self, mode: str) -> None:
         """Serve `mode` (the app URL follows its port); a failed switch stops the run."""

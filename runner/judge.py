@@ -134,6 +134,32 @@ def _open_loop(
     return status, [(status, text) for text in texts]
 
 
+def _disturbed(cpu: CpuAround, extra: dict[str, Any]) -> list[tuple[str, str]]:
+    """The window's disturbances as one reason (code DISTURBED), noted in `extra`."""
+    found = disturbances(cpu)
+    if not found:
+        return []
+    extra["disturbed"] = [text for _, text in found]
+    extra["disturbed_by"] = [code for code, _ in found]
+    return [(DISTURBED, "disturbed: " + "; ".join(text for _, text in found))]
+
+
+def _lg_host_pct(cpu: CpuAround) -> float:
+    """The busiest load-generator host's whole CPU over the run, % of its CPUs."""
+    wall = max(cpu.wall_s, 1e-9)
+    return max(
+        cpu_delta(before, after) / wall / max(after.get("cpus", 1), 1) * 100
+        for before, after in zip(cpu.lg_before, cpu.lg_after, strict=True)
+    )
+
+
+def _steal_s(cpu: CpuAround) -> float:
+    """CPU steal over the timed window (else between the probes)."""
+    if cpu.window is not None:
+        return cpu.window.steal_s
+    return cpu.app_after.get("steal_s", 0) - cpu.app_before.get("steal_s", 0)
+
+
 def judge(
     base: dict[str, Any], result: LoadResult, expected_length: int | None, cpu: CpuAround
 ) -> Sample:
@@ -144,20 +170,11 @@ def judge(
     completed = result.completed
     extra: dict[str, Any] = {}
     server_cpu = cpu_figures(cpu, extra)
-    wall = max(cpu.wall_s, 1e-9)
-    lg_host_pct = max(
-        cpu_delta(before, after) / wall / max(after.get("cpus", 1), 1) * 100
-        for before, after in zip(cpu.lg_before, cpu.lg_after, strict=True)
-    )
     reasons = reasons_for(result, expected_length)
-    found = disturbances(cpu)
-    disturbed = [(DISTURBED, "disturbed: " + "; ".join(t for _, t in found))] if found else []
-    if found:
-        extra["disturbed"] = [text for _, text in found]
-        extra["disturbed_by"] = [code for code, _ in found]
+    disturbed = _disturbed(cpu, extra)
     reasons += disturbed
     status = "aborted" if result.aborted else ("invalid" if reasons else "ok")
-    extra["loadgen_host_cpu_pct"] = round(lg_host_pct, 1)
+    extra["loadgen_host_cpu_pct"] = round(_lg_host_pct(cpu), 1)
     if "disturbance" in extra:
         extra["disturbance"]["loadgen_cpu_pct"] = round(result.tool_cpu_pct or 0.0, 1)
     kind = base.get("kind", "timed")
@@ -183,11 +200,7 @@ def judge(
         "reason": "; ".join(text for _, text in reasons),
         "document_length": result.document_length,
         "raw_files": list(result.raw_files),
-        "steal_s": (
-            cpu.window.steal_s
-            if cpu.window
-            else cpu.app_after.get("steal_s", 0) - cpu.app_before.get("steal_s", 0)
-        ),
+        "steal_s": _steal_s(cpu),
         "finished_at": datetime.now(UTC).isoformat(),
         "load": result.tool,
         "latency_source": result.latency_source,
