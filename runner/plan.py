@@ -333,8 +333,8 @@ CROSS_CHECKS = ("", "one", "all", "none")
 def check_thresholds(opts: PlanOptions) -> None:
     """The disturbance thresholds are percentages from 0 to 100."""
     for flag, value in (
-        ("--max-steal", opts.steal_max_pct),
-        ("--max-outside", opts.outside_max_pct),
+        ("--max-steal", opts.max_steal),
+        ("--max-outside", opts.max_outside),
     ):
         if not 0 <= value <= 100:
             raise PlanError(f"{flag} must be a percentage from 0 to 100, not {value:g}")

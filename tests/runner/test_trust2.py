@@ -33,9 +33,10 @@ def drive(level: InterleavedLevel, disturbed) -> list[tuple[str, int]]:
 def test_a_disturbed_pair_is_measured_again_as_the_next_pair():
     level = InterleavedLevel(pairs=2)
     steps = drive(level, lambda mode, pair: "steal" if (mode, pair) == ("wsgi", 1) else "")
-    # pair 1 disturbed on its second member; pair 3 measures it again; 2 valid pairs
+    # pair 1 disturbed on its second member; the next pair measures it again; 2 valid
     assert [p for _, p in steps] == [1, 1, 2, 2, 3, 3]
-    assert level.remeasure_note(3) == {"of": 1, "attempt": 2}
+    assert level.remeasure_note(2) == {"of": 1, "attempt": 2}
+    assert level.remeasure_note(3) is None
     assert len(level.complete_pairs()) == 2
     assert level.remeasured() == {1: "steal"}
     assert level.stop_reason == "2 pairs as asked (1 measured again)"
