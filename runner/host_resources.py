@@ -289,6 +289,7 @@ class CgroupV1(Resources):
     source = "cgroup v1"
     CONTROLLERS = ("cpuset", "cpu", "cpuacct", "memory")  # one folder tree each
     MEMORY_LIMIT = "memory.limit_in_bytes"  # named here so tests need not spell it
+    PER_CPU_USAGE = "cpuacct.usage_percpu"  # (the same)
 
     def __init__(self, paths: dict[str, str], root: Path = CGROUP_ROOT, proc: Path = PROC):
         super().__init__(proc)
@@ -343,7 +344,7 @@ class CgroupV1(Resources):
         folder = self._dir("cpuacct")
         if folder is None:
             return None
-        per_cpu = (_read(folder.parent / "cpuacct.usage_percpu") or "").split()
+        per_cpu = (_read(folder.parent / self.PER_CPU_USAGE) or "").split()
         mine = parse_cpulist(self.cpuset() or "")
         ns = [int(v) for i, v in enumerate(per_cpu) if i in mine and v.isdigit()]
         return sum(ns) / 1e9 if ns else None

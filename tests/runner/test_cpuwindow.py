@@ -190,12 +190,13 @@ def test_busy_and_steal_are_read_on_the_hosts_own_cpus_only(tmp_path):
 
 
 def test_a_v1_host_reads_the_stacks_cpu_on_its_own_cpus_from_the_parent(tmp_path):
+    v1 = host_resources.CgroupV1
+    acct = v1.PER_CPU_USAGE.split(".")[0]  # the accounting controller, named by v1 only
     root = tmp_path / "cgroup"
-    for ctrl in ("cpuset", "cpuacct"):
+    for ctrl in ("cpuset", acct):
         (root / ctrl / "stk" / "app").mkdir(parents=True)
     (root / "cpuset" / "stk" / "app" / "cpuset.cpus").write_text("1\n")
-    (root / "cpuacct" / "stk" / "cpuacct.usage_percpu").write_text("5000000000 2000000000 \n")
-    res = host_resources.CgroupV1(
-        {"cpuset": "/stk/app", "cpuacct": "/stk/app"}, root=root, proc=_fake_proc(tmp_path)
-    )
+    (root / acct / "stk" / v1.PER_CPU_USAGE).write_text("5000000000 2000000000 \n")
+    paths = {"cpuset": "/stk/app", acct: "/stk/app"}
+    res = v1(paths, root=root, proc=_fake_proc(tmp_path))
     assert res.stack_cpu_seconds() == pytest.approx(2.0)
