@@ -41,8 +41,9 @@ BENCH_HELP = {
     "load": f"load generator: {', '.join(LOAD_GENERATORS)} (default ab)",
     "rate": "open loop (--load open): offered requests/s, an increasing comma list, e.g. "
     "50,100,200 (split across the load generators)",
-    "duration": "seconds per repetition, at most 3600 (wrk: default 5; open: default 20; ab: "
-    "whole seconds, ab -t D with the request count as a cap; without it ab runs --requests)",
+    "duration": "seconds per repetition, above 0 and at most 3600 (default 10 unless the "
+    "preset counts requests; wrk: 5; open: 20); ab -t D with the request count as a cap; "
+    "--requests N without --duration: count-based",
 }
 
 
@@ -62,7 +63,7 @@ def bench(  # size: an Invoke task: one parameter per command-line option
     timeout=30,
     instrument=True,
     load="ab",
-    duration=0.0,
+    duration="",
     rate="",
 ):
     """Measure the deployed app from the load-generator host(s) (ApacheBench by default)."""
@@ -162,7 +163,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     tuned=False,
     budget=600,
     load="ab",
-    duration=0.0,
+    duration="",
     stacks=0,
     stack_minutes=60,
     ttl_minutes=180,

@@ -18,6 +18,7 @@ from runner.report.matrix import matrix_section
 from runner.report.openloop import report_lines as open_loop_lines
 from runner.report.original import original_section
 from runner.report.plots import make_plots
+from runner.report.repetitions import repetitions_section, seconds_text
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
 from runner.report.text import fmt, pct, rps_text, table
 from runner.results import RunData, RunStore, load_run
@@ -43,6 +44,7 @@ def _cell_rows(cells: list[Cell]) -> list[list[str]]:
                 c.view,
                 f"`{c.paths}`",
                 c.requests,
+                seconds_text(c.samples),
                 f"{len(c.valid)}/{len(c.samples)}",
                 rps_text(c),
                 "-" if cv is None else f"{cv * 100:.1f}%",
@@ -66,6 +68,7 @@ CELL_HEADER = [
     "view",
     "path",
     "requests",
+    "timed s per rep",
     "valid reps",
     "req/s (mean ± 95% CI)",
     "CV",
@@ -263,6 +266,7 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     lines += configs_section(runs, cells)
     lines += hosts_section(runs)
     lines += original_section(cells, pairs)
+    lines += repetitions_section(samples)
     return _write(out_dir, lines, pairs)
 
 
