@@ -104,9 +104,9 @@ class InterleavedSession(Session):
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
             if sample.status == "aborted" or sample.failed:
                 self._recheck(deployed[step.mode])
-        self.store.set_metadata(
-            {"interleaved": {f"{level.scenario} c={level.concurrency}": driver.stop_reason}}
-        )
+        stops = dict(self.store.metadata.get("interleaved") or {})  # one entry per level
+        stops[f"{level.scenario} c={level.concurrency}"] = driver.stop_reason
+        self.store.set_metadata({"interleaved": stops})
         say(f"{level.scenario} c={level.concurrency}: {driver.stop_reason}")
 
     @staticmethod

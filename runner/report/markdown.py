@@ -266,7 +266,8 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     lines += configs_section(runs, cells)
     lines += hosts_section(runs)
     lines += original_section(cells, pairs)
-    lines += repetitions_section(samples)
+    stops = {k: v for run in runs for k, v in (run.metadata.get("interleaved") or {}).items()}
+    lines += repetitions_section(samples, stops)
     return _write(out_dir, lines, pairs)
 
 

@@ -62,12 +62,18 @@ def _row(i: int, s: Sample) -> list[str]:
     ]
 
 
-def repetitions_section(samples: Iterable[Sample]) -> list[str]:
-    """'## Repetitions': every timed repetition in the order measured (by start time)."""
+def repetitions_section(
+    samples: Iterable[Sample], stops: dict[str, str] | None = None
+) -> list[str]:
+    """'## Repetitions': why each interleaved level stopped adding pairs (`stops`, the
+    runs' metadata "interleaved"), then every timed repetition in the order measured."""
     timed = sorted((s for s in samples if s.kind == "timed"), key=lambda s: s.started_at)
     if not timed:
         return []
     total = sum(s.duration_s or 0.0 for s in timed)
+    why = [f"- {level}: {reason}" for level, reason in (stops or {}).items() if reason]
+    if why:
+        why = ["Pairs per level (interleaved): why each level stopped.", "", *why, ""]
     return [
         "## Repetitions",
         "",
@@ -77,6 +83,7 @@ def repetitions_section(samples: Iterable[Sample]) -> list[str]:
         "request count is then only a cap) or the request count of a count-based run. "
         "Warm-ups, primers and instrumented passes are not timed and not listed.",
         "",
+        *why,
         *table(HEADER, [_row(i, s) for i, s in enumerate(timed, 1)]),
         "",
     ]

@@ -28,7 +28,9 @@ def test_each_repetition_shows_its_measured_seconds(tmp_path):
             duration_s=0.21, requests=1000, started_at="2026-01-01T00:01:00+00:00",
         )
     )  # fmt: skip
+    store.set_metadata({"interleaved": {"users c=5": "2 pairs as asked"}})
     text = build_report([load_run(store.run_dir)], tmp_path / "out").read_text()
+    assert "- users c=5: 2 pairs as asked" in text
     assert "| timed s per rep |" in text
     asgi = next(ln for ln in text.splitlines() if ln.startswith("| 5 | ASGI | original |"))
     assert "| 10.0 |" in asgi  # the cell's measured seconds, alike at one decimal
