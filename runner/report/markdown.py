@@ -43,7 +43,7 @@ def _cell_rows(cells: list[Cell]) -> list[list[str]]:
                 c.mode.upper(),
                 c.view,
                 f"`{c.paths}`",
-                c.requests,
+                c.requests if not _timed_cell(c) else f"cap {c.requests}",
                 seconds_text(c.samples),
                 f"{len(c.valid)}/{len(c.samples)}",
                 rps_text(c),
@@ -60,6 +60,11 @@ def _cell_rows(cells: list[Cell]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _timed_cell(cell: Cell) -> bool:
+    """Every repetition time-based: its request count is only a cap."""
+    return all(s.extra.get("planned_s") for s in cell.samples)
 
 
 CELL_HEADER = [

@@ -34,6 +34,7 @@ def test_each_repetition_shows_its_measured_seconds(tmp_path):
     assert "| timed s per rep |" in text
     asgi = next(ln for ln in text.splitlines() if ln.startswith("| 5 | ASGI | original |"))
     assert "| 10.0 |" in asgi  # the cell's measured seconds, alike at one decimal
+    assert "| cap 200000 |" in asgi  # time-based: the count is only a cap
     section = text[text.index("## Repetitions") :]
     assert "5 timed repetitions in the order they ran, 40 s inside timed windows" in section
     rows = [ln for ln in section.splitlines() if ln.startswith("| ") and ln[2].isdigit()]
