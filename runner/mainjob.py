@@ -232,7 +232,10 @@ def _plan(args: argparse.Namespace, stack: Stack) -> Plan:
 def main(argv: list[str] | None = None) -> int:
     """Apply, compare, report, destroy; the exit code says whether everything ran."""
     started = time.monotonic()
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a bad option said in one line (2)
+        return int(exc.code or 0)
     try:
         check_options(args)  # bad input first, before the machine's checks
     except PlanError as exc:

@@ -25,7 +25,8 @@ def test_each_repetition_shows_its_measured_seconds(tmp_path):
     store.append(
         make_sample(
             run_id=store.run_id, mode="asgi", scenario="plain", path="/plain/async/",
-            duration_s=0.21, requests=1000, started_at="2026-01-01T00:01:00+00:00",
+            concurrency=10, duration_s=0.21, requests=1000,
+            started_at="2026-01-01T00:01:00+00:00",
         )
     )  # fmt: skip
     store.set_metadata({"interleaved": {"users c=5": "2 pairs as asked"}})
