@@ -411,6 +411,13 @@ def _check_pairs(opts: PlanOptions, modes: tuple[str, ...]) -> tuple[bool, AutoR
         raise PlanError(str(exc)) from None
     if opts.policy != "levels":
         raise PlanError("--interleave and --repeat auto compare levels: not with --search/--tuned")
+    if opts.project or opts.django or opts.python:
+        # Only the built-in app's role deploys both modes side by side (roles/app).
+        raise PlanError(
+            "--interleave and --repeat auto need both modes side by side, which only the "
+            "built-in app deploys: not with --project, --django or --python; drop them or "
+            "pass --repeat N"
+        )
     return True, auto
 
 
