@@ -11,6 +11,12 @@ verdict; the goal is all) and asserts nothing.
 
     .venv/bin/python -m benchmarks.reproduce results/RUN_A results/RUN_B
     .venv/bin/python -m benchmarks.reproduce --bench-twice [-- make-bench options]
+
+`--bench-twice` runs the main job (`python -m runner.mainjob`, what `make bench` runs
+after `make setup`) twice in a row on this checkout's commit, then compares the two
+runs' results (results.json / samples.jsonl) as above; each run's wall time and share
+inside timed windows is printed too. Only closed-loop cells are compared: the io
+capacity search's open-loop steps pick their rates from the run itself.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,7 +61,7 @@ def cell_ratios(samples: Iterable[Sample]) -> dict[CellKey, Ratio]:
     has a pair number and each pair has one repetition per mode, unpaired otherwise."""
     by_cell: dict[CellKey, list[Sample]] = defaultdict(list)
     for s in samples:
-        if s.kind == "timed" and s.status == "ok" and s.rps:
+        if s.kind == "timed" and s.status == "ok" and s.rps and s.offered_rate is None:
             by_cell[cell_key(s)].append(s)
     ratios: dict[CellKey, Ratio] = {}
     for key, cell in sorted(by_cell.items()):
@@ -162,19 +169,38 @@ def render(rows: list[CellAgreement]) -> str:
     return "\n".join(lines)
 
 
+def _run_dirs(results: Path) -> set[Path]:
+    return {p for p in results.iterdir() if p.is_dir()} if results.is_dir() else set()
+
+
 def _bench_twice(results: Path, bench_args: list[str]) -> tuple[Path, Path]:
     """`make bench` twice on this commit; the two new run folders."""
     made = []
-    for _ in range(2):
-        before = set(results.glob("*")) if results.exists() else set()
+    for i in range(2):
+        before = _run_dirs(results)
         argv = [sys.executable, "-m", "runner.mainjob", "--results", str(results), *bench_args]
         print("$ " + " ".join(argv), flush=True)
+        started = time.monotonic()
         done = subprocess.run(argv, cwd=ROOT, check=False)
-        new = sorted(set(results.glob("*")) - before)
+        new = sorted(_run_dirs(results) - before)
         if done.returncode != 0 or not new:
             raise SystemExit(f"make bench failed (exit {done.returncode}): nothing to compare")
+        wall = time.monotonic() - started
+        print(f"run {i + 1}: {new[-1].name}, {wall:.0f} s wall", flush=True)
         made.append(new[-1])
     return made[0], made[1]
+
+
+def commits_note(first: Iterable[Sample], second: Iterable[Sample]) -> str:
+    """'' when both runs measured one and the same commit, else a line saying so."""
+    a = sorted({s.commit for s in first})
+    b = sorted({s.commit for s in second})
+    if a == b and len(a) == 1:
+        return ""
+    return (
+        f"note: the runs are not of one commit ({', '.join(a) or '?'} / {', '.join(b) or '?'}): "
+        "a disagreement may be a change of the code, not noise"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = agreement(verdicts(first.samples), verdicts(second.samples))
     print(f"first: {first_dir}\nsecond: {second_dir}\n")
+    if note := commits_note(first.samples, second.samples):
+        print(note + "\n")
     print(render(rows))
     if args.json:
         doc = [

@@ -339,7 +339,9 @@ def main_job(args: argparse.Namespace, sizes: Sizes, out: dict[str, Any]) -> Non
         under_load_s=round(under_load_s(samples), 1),
         under_load_share=_r(under_load_share(samples, cost["wall_s"])),
         deploys=deploys,
-        switch_s=deploys[1]["seconds"] if len(deploys) > 1 else None,
+        # Interleaved (side by side): a switch is SIGSTOP/SIGCONT, not a second deploy.
+        switch_s=doc["metadata"].get("last_switch_s")
+        or (deploys[1]["seconds"] if len(deploys) > 1 else None),
         cells=cells(samples),
     )
     out["metadata"]["run_ids"].append(cost["run_id"])

@@ -31,6 +31,7 @@ class InterleavedSession(Session):
     def run_interleaved(self, report: bool = True) -> Path:
         """Deploy side by side, then every level in pairs; report in `finally`."""
         modes = ("asgi", "wsgi")
+        self._started = time.monotonic()
         self._port0 = int(self.inventory.app.app_port or 8000)
         try:
             self.deploy(modes[0], {**self.plan.config, "side_by_side": "true"}, "(both modes)")
@@ -44,8 +45,9 @@ class InterleavedSession(Session):
                     self._record_metadata(deployed[mode])
                 self._oom_base = self._oom_last = self._memory().get("oom_kill")
                 clock = TimeLeft(self._planned_steps())
-                for level in self.plan.levels:
-                    self._level(level, deployed, endpoints, clock)
+                for i, level in enumerate(self.plan.levels):
+                    left = len(self.plan.levels) - i
+                    self._level(level, deployed, endpoints, clock, left)
             finally:
                 self._switch_quietly(modes[0])
                 self.close()
@@ -55,7 +57,7 @@ class InterleavedSession(Session):
         return self.store.run_dir
 
     def _planned_steps(self) -> list[StepPlan]:
-        pairs = self.plan.auto.min_pairs if self.plan.auto else self.plan.repeat
+        pairs = self._min_pairs(self.plan)
         duration = max((lv.duration_s or 0.0) for lv in self.plan.levels) or 1.0
         order = InterleavedLevel(pairs=pairs)
         modes = [order._order(p)[i] for p in range(1, pairs + 1) for i in (0, 1)]
@@ -71,14 +73,21 @@ class InterleavedSession(Session):
         deployed: dict[str, Deployed],
         endpoints: dict[str, dict[str, Endpoint]],
         clock: TimeLeft,
+        levels_left: int = 1,
     ) -> None:
         """One level's pairs, each repetition stored the moment it exists."""
         plan: Plan = self.plan
         driver = InterleavedLevel(pairs=plan.repeat, auto=plan.auto)
         current = None
         timed: dict[str, list[Sample]] = {"asgi": [], "wsgi": []}
+        spent: list[float] = []  # this level's steps, wall seconds
         while (step := driver.next_step()) is not None:
-            if len(clock.elapsed) >= len(clock.steps):  # --repeat auto added a pair
+            if step.mode == driver.first_of(step.pair) and not self._fits(
+                plan, step.pair, spent, clock, levels_left
+            ):
+                driver.stop_reason = _over_budget(driver)
+                break
+            if len(spent) >= 2 * self._min_pairs(plan):  # --repeat auto added a pair
                 label = f"{level.scenario} c={level.concurrency}"
                 clock.extend(level_steps(label, [step.mode], level.duration_s or 1.0, 0.0))
             say(clock.line())
@@ -95,6 +104,7 @@ class InterleavedSession(Session):
                 sample.extra["remeasure"] = again
             self.store.append(sample)
             clock.done(time.monotonic() - started)
+            spent.append(clock.elapsed[-1])
             self._record(driver, step, sample)
             if sample.status == "failed":
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
@@ -130,6 +140,21 @@ class InterleavedSession(Session):
             self.store.set_metadata({"remeasured": {**meta.get("remeasured", {}), label: per_pair}})
         say(f"{label}: {driver.stop_reason}")
 
+    @staticmethod
+    def _min_pairs(plan: Plan) -> int:
+        """Pairs every level measures (the clock plans these)."""
+        return plan.auto.min_pairs if plan.auto else plan.repeat
+
+    def _fits(
+        self, plan: Plan, pair: int, spent: list[float], clock: TimeLeft, levels_left: int
+    ) -> bool:
+        """Whether pair `pair` may start under the wall budget (`extra_pair_fits`); the
+        minimum pairs always do."""
+        if plan.wall_budget_s is None or pair <= self._min_pairs(plan) or not spent:
+            return True
+        left = plan.wall_budget_s - (time.monotonic() - self._started)
+        return extra_pair_fits(left, clock.left_s(), levels_left, spent)
+
     def _switch(self, mode: str) -> None:
         """Serve `mode` (the app URL follows its port); a failed switch stops the run."""
         assert self.app is not None
@@ -148,6 +173,26 @@ class InterleavedSession(Session):
                 switch_mode(self.app, self.loadgens[0], mode)
         except (ModeSwitchError, RemoteError, OSError):
             pass
+
+
+def extra_pair_fits(
+    budget_left_s: float, planned_left_s: float, levels_left: int, level_steps_s: list[float]
+) -> bool:
+    """A pair beyond the minimum (--repeat auto) fits when its cost (twice this level's
+    mean step so far) is within this level's share of the budget left after the later
+    levels' planned minimum, shared equally among this level and the later ones."""
+    share = (budget_left_s - planned_left_s) / max(levels_left, 1)
+    return 2 * sum(level_steps_s) / max(len(level_steps_s), 1) <= share
+
+
+def _over_budget(driver: InterleavedLevel) -> str:
+    """The stop reason of a level whose next pair did not fit the wall budget."""
+    ratio = driver.ratio()
+    half = ratio.half_width_points
+    shown = "unknown" if half is None else f"{half:.2f}"
+    target = driver.auto.precision_points if driver.auto else None
+    aim = f", target {target:g}" if target is not None else ""
+    return f"wall budget reached after {len(driver.complete_pairs())} pairs: +-{shown} points{aim}"
 
 
 class _NoProgress:

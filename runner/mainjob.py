@@ -1,5 +1,13 @@
-"""The README's main command (`make bench`): local hosts up, both modes deployed and
-benched in turn, the report written, and the hosts destroyed whatever happened."""
+"""The README's main command (`make bench`): local hosts up, both modes deployed side by
+side and measured in interleaved pairs of time-based repetitions (10 s each, --repeat
+auto within a wall budget of 10 minutes), the io page's capacity search when time is
+left, the report written, and the hosts destroyed whatever happened.
+
+The budget's arithmetic is in docs/COMPARISON.md ("`make bench`: interleaved, within 10
+minutes"). A version
+matrix, a project and `--preset original` (the study's request counts, one repetition)
+deploy each mode in turn as before: side by side needs the built-in app and one version.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +20,26 @@ from dataclasses import replace
 from pathlib import Path
 
 from runner.deploy import DeployError
-from runner.plan import Plan, PlanOptions, build_plan
+from runner.plan import Plan, PlanError, PlanOptions, build_plan, parse_duration
 from runner.preflight import PreflightError, require, state_dir_for, unfit_for_keys
-from runner.results import load_run
+from runner.report.pairing import (
+    DEFAULT_MAX_PAIRS,
+    DEFAULT_PRECISION_POINTS,
+    RepeatInputError,
+    check_pair_cap,
+    check_precision,
+)
 from runner.runs import FAILURES, run_plan
 from runner.stack import Stack, StackError
 from runner.stagelines import ansible_error
-from runner.underload import summary_line
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPACITY_SLO = "p99=250ms"
 CAPACITY_STEPS = 4  # per mode: the main job stays within its 10 minutes
-CAPACITY_BUDGET_S = 240
+CAPACITY_BUDGET_S = 240  # at most; less when the wall budget leaves less
+CAPACITY_MIN_S = 90  # two deploys (~20 s each) and two 5 s steps per mode with k6's start
+WALL_BUDGET_S = 600.0
+TEARDOWN_RESERVE_S = 30.0  # the report and terraform destroy
 
 
 def _preflight(stack: Stack) -> bool:
@@ -66,7 +82,7 @@ def best_closed_loop(run_dir: Path, scenario: str) -> dict[str, float]:
     return {m: round(r, 1) for m, r in best.items()}
 
 
-def capacity_plan(plan: Plan, run_dir: Path, slo: str) -> Plan:
+def capacity_plan(plan: Plan, run_dir: Path, slo: str, budget_s: float = CAPACITY_BUDGET_S) -> Plan:
     """The io scenario's capacity at `slo` per mode, into the same run: each search
     starts from the mode's best closed-loop rate and takes at most CAPACITY_STEPS steps."""
     starts = best_closed_loop(run_dir, "io")
@@ -79,7 +95,7 @@ def capacity_plan(plan: Plan, run_dir: Path, slo: str) -> Plan:
             duration=5,
             policy="capacity",
             modes="asgi,wsgi",
-            budget=CAPACITY_BUDGET_S,
+            budget=min(budget_s, CAPACITY_BUDGET_S),
             inventory=plan.inventory,
             results=plan.results,
             resume=run_dir.name,
@@ -92,13 +108,41 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad options in one line (argparse's own error adds a usage block)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """'make bench: <what is wrong>' and exit 2."""
+        print(f"make bench: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser = _Parser(prog="make bench", description=__doc__)
     parser.add_argument("--preset", default="", help="runner preset (default, original, smoke)")
     parser.add_argument("--scenario", default="", help="comma list of users, io, plain")
     parser.add_argument("--concurrency", default="")
-    parser.add_argument("--requests", default="")
-    parser.add_argument("--repeat", type=int, default=0)
+    parser.add_argument(
+        "--requests", default="", help="count-based repetitions of N requests (no --duration)"
+    )
+    parser.add_argument(
+        "--duration", default="", help="seconds per repetition, above 0, at most 3600 (10)"
+    )
+    parser.add_argument(
+        "--repeat",
+        default="",
+        help="pairs per level, or auto (the default preset's: at least 3 pairs, then more "
+        "while the ratio's CI is wider than --precision and the wall budget allows)",
+    )
+    parser.add_argument("--precision", type=float, default=DEFAULT_PRECISION_POINTS)
+    parser.add_argument("--max-pairs", type=int, default=DEFAULT_MAX_PAIRS)
+    parser.add_argument(
+        "--wall-budget",
+        type=float,
+        default=WALL_BUDGET_S,
+        help=f"seconds the whole job aims at (default {WALL_BUDGET_S:g}): extra pairs and "
+        "the capacity search only when they fit",
+    )
     parser.add_argument("--results", default=str(ROOT / "results"))
     parser.add_argument("--django", default="", help="version matrix: Django series, e.g. 5.2,6.1")
     parser.add_argument("--python", default="", help="version matrix: Python, e.g. 3.11,3.12")
@@ -131,14 +175,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def interleaves(args: argparse.Namespace) -> bool:
+    """Both modes side by side in pairs, unless the run deploys each mode in turn: a
+    version matrix, a project, or the original study reproduced as it was run."""
+    return not (args.django or args.python or args.project or args.preset == "original")
+
+
+def _repeat(args: argparse.Namespace, interleave: bool) -> tuple[int, bool]:
+    """(repetitions, --repeat auto) from --repeat: auto by default when interleaved on a
+    time-based preset (the default one); a preset's own count otherwise."""
+    text = str(args.repeat).strip()
+    if text == "auto" or (not text and interleave and args.preset in ("", "default")):
+        if not interleave:
+            raise PlanError("--repeat auto needs interleaved pairs: not with --django, "
+                            "--python, --project or --preset original")  # fmt: skip
+        return 0, True
+    if text and not text.isdigit():
+        raise PlanError(f"--repeat must be a whole number or auto, not {text!r}")
+    return int(text or 0), False
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """The options that need no host and no project, one line (PlanError) each: the
+    duration, the precision, the cap of pairs, --repeat and the wall budget."""
+    parse_duration(args.duration)
+    try:
+        check_precision(args.precision)
+        check_pair_cap(args.max_pairs)
+    except RepeatInputError as exc:
+        raise PlanError(str(exc)) from None
+    _repeat(args, interleaves(args))
+    if not args.wall_budget > 0:
+        raise PlanError(f"--wall-budget must be above 0 seconds, not {args.wall_budget:g}")
+
+
 def _plan(args: argparse.Namespace, stack: Stack) -> Plan:
     """The main job's comparison of both modes, from its command line."""
+    interleave = interleaves(args)
+    repeat, auto = _repeat(args, interleave)
     return build_plan(
         PlanOptions(
             scenario=args.scenario,
             concurrency=args.concurrency,
             requests=args.requests,
-            repeat=args.repeat,
+            duration=args.duration,
+            repeat=repeat,
+            interleave=interleave,
+            auto_repeat=auto,
+            precision=args.precision,
+            max_pairs=args.max_pairs,
             preset=args.preset,
             modes="asgi,wsgi",
             django=args.django,
@@ -156,7 +241,16 @@ def _plan(args: argparse.Namespace, stack: Stack) -> Plan:
 
 def main(argv: list[str] | None = None) -> int:
     """Apply, compare, report, destroy; the exit code says whether everything ran."""
-    args = _parser().parse_args(argv)
+    started = time.monotonic()
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a bad option said in one line (2)
+        return int(exc.code or 0)
+    try:
+        check_options(args)  # bad input first, before the machine's checks
+    except PlanError as exc:
+        print(f"make bench: {exc}", file=sys.stderr)
+        return 2
     workdir = Path(args.stack_dir) if args.stack_dir else None
     stack = Stack(args.name_prefix, args.subnet, workdir, stream=True)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -167,12 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     except FAILURES as exc:
         print(f"make bench: {exc}", file=sys.stderr)
         return 2
-    code, run_dir, started = 0, None, time.monotonic()
+    code = 0
+    run_dir: Path | None = None
     try:
         stack.up(sweep_first=False)
-        run_dir = run_plan(plan)
-        if args.slo and any(lv.scenario == "io" for lv in plan.levels):
-            run_plan(capacity_plan(plan, run_dir, args.slo))  # into the same run
+        run_dir = measure(plan, args.slo, args.wall_budget - (time.monotonic() - started))
         print(f"\nreport: {run_dir / 'report.md'}")
     except KeyboardInterrupt:
         print("make bench: interrupted; completed samples are kept", file=sys.stderr)
@@ -191,10 +284,47 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # teardown must not be interrupted
         if not args.keep_hosts:
             code = _teardown(stack) or code
-    if run_dir is not None:  # timed windows only: never the tools' whole runs
-        samples = [s.to_dict() for s in load_run(run_dir).samples]
-        print(summary_line(samples, time.monotonic() - started))
+    if run_dir is not None:  # the figure of the whole job, teardown included
+        print(f"make bench: {timed_share(run_dir, time.monotonic() - started)}")
     return code
+
+
+def measure(plan: Plan, slo: str, budget_s: float) -> Path:
+    """The closed-loop comparison, then (io in the plan, an SLO, time left) the io
+    capacity search into the same run; `budget_s` is the wall time left for both and the
+    teardown. Usable on any inventory (the host tests run it on the session's stack)."""
+    wants_capacity = bool(slo) and any(lv.scenario == "io" for lv in plan.levels)
+    started = time.monotonic()
+    reserve = TEARDOWN_RESERVE_S + (CAPACITY_MIN_S if wants_capacity else 0.0)
+    if plan.interleave:
+        plan = replace(plan, wall_budget_s=max(budget_s - reserve, 0.0))
+    run_dir = run_plan(plan)
+    if wants_capacity:
+        left = budget_s - (time.monotonic() - started) - TEARDOWN_RESERVE_S
+        if left >= CAPACITY_MIN_S:
+            run_plan(capacity_plan(plan, run_dir, slo, left))  # into the same run
+        else:
+            print(
+                f"make bench: the io capacity search is skipped: {max(left, 0):.0f} s of the "
+                f"wall budget left, it needs {CAPACITY_MIN_S} (raise --wall-budget, or "
+                f"run fab compare --scenario io --slo {slo})",
+                file=sys.stderr,
+            )
+    return run_dir
+
+
+def timed_share(run_dir: Path, wall_s: float) -> str:
+    """'612 s wall, 340 s (56%) inside timed windows': the timed repetitions' own
+    measured seconds (ab's, wrk's, k6's) against the job's wall time so far."""
+    from runner.results import load_run
+
+    timed = sum(
+        s.duration_s or 0.0
+        for s in load_run(run_dir).samples
+        if s.kind == "timed" and s.status in ("ok", "invalid")
+    )
+    share = 100 * timed / wall_s if wall_s > 0 else 0.0
+    return f"{wall_s:.0f} s wall, {timed:.0f} s ({share:.0f}%) inside timed windows"
 
 
 def _teardown(stack: Stack) -> int:

@@ -32,18 +32,26 @@ from runner.report.pairing import (
     DEFAULT_PRECISION_POINTS,
     AutoRepeat,
     RepeatInputError,
+    check_duration,
     check_interleaved_modes,
+    check_pair_cap,
+    check_precision,
 )
 
 SCENARIOS = ("users", "io", "plain")
 VIEWS = ("original", "sync", "async", "async-wrapped")
 MODES = ("asgi", "wsgi")
 
-# Requests per repetition when --requests is not given, sized so that the default
-# `make bench` finishes within 10 minutes on a 1-CPU app host (the users page costs
-# ~100 ms of CPU, the io page waits ~100 ms on its upstream, plain costs ~1 ms).
+# Requests per repetition of a count-based level (--requests alone, or a preset without
+# a duration); a time-based level (the default, DEFAULT_DURATION_S) takes a cap instead.
 DEFAULT_REQUESTS = {"users": 60, "io": 300, "plain": 1000}
-DEFAULT_CONCURRENCY = {"users": (5, 20), "io": (10, 100), "plain": (10, 50)}
+# The default levels: sized so that `make bench` (interleaved pairs of 10 s repetitions)
+# fits in 10 minutes on this 2-CPU machine (docs/COMPARISON.md, "make bench's budget").
+# plain has one level: at c=50 one load generator saturates before the app (WSGI).
+DEFAULT_CONCURRENCY = {"users": (5, 20), "io": (10, 100), "plain": (10,)}
+# Seconds per repetition when neither --duration nor --requests is given (TechEmpower
+# measures 15 s per level, Granian's own benchmarks 10 s after a warm-up).
+DEFAULT_DURATION_S = 10.0
 
 
 class PlanError(ValueError):
@@ -73,6 +81,7 @@ class Preset:
     levels: dict[str, tuple[tuple[int, int], ...]]  # scenario -> ((concurrency, requests), ...)
     repeat: int
     description: str
+    duration_s: float | None = None  # time-based repetitions; None: the levels' counts
 
 
 PRESETS = {
@@ -93,7 +102,9 @@ PRESETS = {
             for s in SCENARIOS
         },
         repeat=3,
-        description="every scenario at two concurrency levels, 3 repetitions (make bench)",
+        description="users and io at two concurrency levels, plain at one; 3 repetitions "
+        f"of {DEFAULT_DURATION_S:g} s each (make bench: interleaved pairs)",
+        duration_s=DEFAULT_DURATION_S,
     ),
     "smoke": Preset(
         name="smoke",
@@ -101,7 +112,7 @@ PRESETS = {
         view="original",
         levels={"users": ((2, 10),), "io": ((5, 40),), "plain": ((5, 100),)},
         repeat=2,
-        description="tiny counts for tests and a first look",
+        description="tiny counts for tests and a first look (count-based)",
     ),
 }
 
@@ -272,6 +283,9 @@ class Plan:
     # `auto`: --repeat auto's stopping rule (pairs added until the ratio's CI is narrow).
     interleave: bool = False
     auto: AutoRepeat | None = None
+    # An interleaved run's wall budget in seconds from its start (make bench): --repeat
+    # auto adds a pair beyond the minimum only when it fits (runner.interleaved).
+    wall_budget_s: float | None = None
     project: str = ""  # a project file (docs/PROJECT.md): the target is the user's project
     project_urls: tuple[str, ...] = ()  # --project-url name=/path, added to the file's
     # A repetition is disturbed (invalid, its pair measured again) above these (judge.py).
@@ -311,7 +325,7 @@ class PlanOptions:
     results: str = "results"
     resume: str = ""
     command: str = ""
-    duration: float = 0.0
+    duration: float | str | None = None  # None or "": the preset's (10 s), or --requests
     django: str = ""
     python: str = ""
     rate: str = ""  # open loop: offered requests/s, comma list (runner.openloop.parse_rates)
@@ -364,7 +378,8 @@ def build_plan(opts: PlanOptions) -> Plan:
     if opts.view not in target.views:
         raise PlanError(f"unknown view {opts.view!r}: choose from {', '.join(target.views)}")
     modes = check_modes(opts.modes) if opts.modes else ()
-    if load.time_based and not opts.duration:
+    opts = replace(opts, duration=parse_duration(opts.duration))
+    if load.time_based and opts.duration is None:
         opts = replace(opts, duration=load.default_duration_s)
     levels = _project_levels(opts, target.scenarios) if opts.project else _plan_levels(opts)
     repeat = _check_counts(opts)
@@ -423,6 +438,11 @@ def _check_pairs(opts: PlanOptions, modes: tuple[str, ...]) -> tuple[bool, AutoR
     """--interleave and --repeat auto (which implies it): both modes, a precision above
     0 and a cap of at least 3 pairs; one line otherwise."""
     interleave = opts.interleave or opts.auto_repeat
+    try:  # refused even when unused: a typo must not pass silently
+        check_precision(opts.precision)
+        check_pair_cap(opts.max_pairs)
+    except RepeatInputError as exc:
+        raise PlanError(str(exc)) from None
     if not interleave:
         return False, None
     try:
@@ -432,6 +452,13 @@ def _check_pairs(opts: PlanOptions, modes: tuple[str, ...]) -> tuple[bool, AutoR
         raise PlanError(str(exc)) from None
     if opts.policy != "levels":
         raise PlanError("--interleave and --repeat auto compare levels: not with --search/--tuned")
+    if opts.project or opts.django or opts.python:
+        # Only the built-in app's role deploys both modes side by side (roles/app).
+        raise PlanError(
+            "--interleave and --repeat auto need both modes side by side, which only the "
+            "built-in app deploys: not with --project, --django or --python; drop them or "
+            "pass --repeat N"
+        )
     return True, auto
 
 
@@ -473,9 +500,7 @@ def _open_levels(opts: PlanOptions) -> list[Level]:
         raise PlanError(
             f"--rate and --slo need an open-loop load generator: --load open, not {opts.load}"
         )
-    if opts.duration < 0:
-        raise PlanError(f"--duration must be at least 0 seconds, not {opts.duration}")
-    duration = float(opts.duration or 20)
+    duration = 20.0 if opts.duration is None else float(opts.duration)
     try:
         target_s = parse_slo(opts.slo).limit_s if opts.slo else DEFAULT_TARGET_S
         rates = parse_rates(opts.rate or "50", duration)
@@ -492,9 +517,6 @@ def _open_levels(opts: PlanOptions) -> list[Level]:
         for scenario in scenarios
         for r in rates
     ]
-
-
-MAX_DURATION_S = 3600.0
 
 
 def _plan_levels(opts: PlanOptions) -> list[Level]:
@@ -514,25 +536,38 @@ def _plan_levels(opts: PlanOptions) -> list[Level]:
         start, _ = search_bounds(opts.concurrency)
         _, levels = build_levels(scenario, str(start), str(max(2 * start, 50)), "")
         return levels
-    if opts.duration < 0 or opts.duration > MAX_DURATION_S:
-        raise PlanError(
-            f"--duration must be above 0 and at most {MAX_DURATION_S:g} seconds (got "
-            f"{opts.duration:g}): pass e.g. --duration 10"
-        )
     _, levels = build_levels(opts.scenario, opts.concurrency, opts.requests, opts.preset)
     if opts.policy == "tune" and len(levels) != 1:
         raise PlanError("fab tune takes one --scenario and one --concurrency")
-    if opts.duration:
+    duration = opts.duration
+    if duration is None and not opts.requests:  # --requests alone: count-based
+        duration = PRESETS[opts.preset or "default"].duration_s
+    if duration:
         # The count becomes a cap: one the level's own count unless --requests set it,
         # generous enough not to end a run before its duration at ~20,000 req/s.
-        cap = max(50_000, int(opts.duration * 20_000))
+        cap = max(50_000, int(duration * 20_000))
         levels = [
-            replace(
-                lv, duration_s=float(opts.duration), requests=lv.requests if opts.requests else cap
-            )
+            replace(lv, duration_s=float(duration), requests=lv.requests if opts.requests else cap)
             for lv in levels
         ]
     return levels
+
+
+def parse_duration(value: float | str | None) -> float | None:
+    """--duration as typed: None when not given ("" or None), else seconds above 0 and at
+    most an hour (a count-based run is asked with --requests alone, never --duration 0)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise PlanError(f"--duration takes seconds, e.g. --duration 10, not {value!r}") from None
+    try:
+        return check_duration(seconds)
+    except RepeatInputError as exc:
+        raise PlanError(
+            f"{exc}; for a count-based run give --requests N without --duration"
+        ) from None
 
 
 def _target_and_load(opts: PlanOptions) -> tuple[Any, Any]:

@@ -392,6 +392,8 @@ class Session:
             plan.outside_max_pct,
         )
         sample = judge(base, result, self._expected_length(deployed, path), cpu)
+        if level.duration_s:  # time-based: the report shows the seconds asked beside ab's
+            sample.extra["planned_s"] = level.duration_s
         sample.server_rss_mib = granian.get("rss_mib")
         ena.note(sample, net_before, net_after)
         self._note_server(sample, server, deployed, local / watcher.WATCH_FILE)

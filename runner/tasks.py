@@ -47,8 +47,9 @@ BENCH_HELP = {
     "again) above this CPU steal, percent of its window (default 2)",
     "max_outside": "... or above this much other work on the app host's CPUs, percent of "
     "one CPU (default 5)",
-    "duration": "seconds per repetition, at most 3600 (wrk: default 5; open: default 20; ab: "
-    "whole seconds, ab -t D with the request count as a cap; without it ab runs --requests)",
+    "duration": "seconds per repetition, above 0 and at most 3600 (default 10 unless the "
+    "preset counts requests; wrk: 5; open: 20); ab -t D with the request count as a cap; "
+    "--requests N without --duration: count-based",
 }
 
 
@@ -68,7 +69,7 @@ def bench(  # size: an Invoke task: one parameter per command-line option
     timeout=30,
     instrument=True,
     load="ab",
-    duration=0.0,
+    duration="",
     rate="",
     cross_check="",
     max_steal=2.0,
@@ -171,7 +172,7 @@ def compare(  # size: an Invoke task: one parameter per command-line option
     tuned=False,
     budget=600,
     load="ab",
-    duration=0.0,
+    duration="",
     stacks=0,
     stack_minutes=60,
     ttl_minutes=180,

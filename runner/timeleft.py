@@ -67,8 +67,10 @@ class TimeLeft:
         self.elapsed.append(seconds)
 
     def extend(self, steps: Sequence[StepPlan]) -> None:
-        """Add steps decided on the way (another pair under --repeat auto)."""
-        self.steps.extend(steps)
+        """Add steps decided on the way (another pair under --repeat auto), next in line:
+        before the later levels' planned steps."""
+        n = len(self.elapsed)
+        self.steps[n:n] = list(steps)
 
     def left_s(self) -> float:
         """Seconds left: the planned seconds of the steps to go, at the observed pace."""

@@ -54,6 +54,10 @@ class InterleavedLevel:
         """ABBA: odd pairs first-second, even pairs second-first."""
         return (self.first, self.second) if pair % 2 == 1 else (self.second, self.first)
 
+    def first_of(self, pair: int) -> str:
+        """The mode measured first in pair `pair` (its start)."""
+        return self._order(pair)[0]
+
     def _wanted_pairs(self) -> int:
         return (self.auto.max_pairs if self.auto else self.pairs) + self._remeasures()
 

@@ -18,6 +18,7 @@ from runner.report.matrix import matrix_section
 from runner.report.openloop import report_lines as open_loop_lines
 from runner.report.original import original_section
 from runner.report.plots import make_plots
+from runner.report.repetitions import repetitions_section, seconds_text
 from runner.report.sections import ceiling_section, configs_section, hosts_section, why_section
 from runner.report.text import fmt, pct, rps_text, table
 from runner.report.trust import crosscheck_section, disturbed_section
@@ -43,7 +44,8 @@ def _cell_rows(cells: list[Cell]) -> list[list[str]]:
                 c.mode.upper(),
                 c.view,
                 f"`{c.paths}`",
-                c.requests,
+                c.requests if not _timed_cell(c) else f"cap {c.requests}",
+                seconds_text(c.samples),
                 f"{len(c.valid)}/{len(c.samples)}",
                 rps_text(c),
                 "-" if cv is None else f"{cv * 100:.1f}%",
@@ -61,12 +63,18 @@ def _cell_rows(cells: list[Cell]) -> list[list[str]]:
     return rows
 
 
+def _timed_cell(cell: Cell) -> bool:
+    """Every repetition time-based: its request count is only a cap."""
+    return all(s.extra.get("planned_s") for s in cell.samples)
+
+
 CELL_HEADER = [
     "c",
     "mode",
     "view",
     "path",
     "requests",
+    "timed s per rep",
     "valid reps",
     "req/s (mean ± 95% CI)",
     "CV",
@@ -265,6 +273,8 @@ def build_report(runs: list[RunData], out_dir: Path) -> Path:
     lines += configs_section(runs, cells)
     lines += hosts_section(runs)
     lines += original_section(cells, pairs)
+    stops = {k: v for run in runs for k, v in (run.metadata.get("interleaved") or {}).items()}
+    lines += repetitions_section(samples, stops)
     return _write(out_dir, lines, pairs)
 
 

@@ -94,3 +94,15 @@ def test_cli_says_when_a_folder_is_not_a_run(tmp_path, capsys):
     assert reproduce.main([str(tmp_path / "x"), str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("reproduce: ") and len(err.strip().splitlines()) == 1
+
+
+def test_open_loop_steps_are_not_cells_and_commits_are_checked():
+    closed = run([10.0, 10.1, 9.9], [10.0, 10.0, 10.0], paired=True)
+    capacity = [
+        Sample(**{**sample(m, 50.0, 64).to_dict(), "offered_rate": 50.0, "load": "open"})
+        for m in ("asgi", "wsgi", "asgi", "wsgi")
+    ]
+    assert list(reproduce.cell_ratios(closed + capacity)) == [("users", "sync", 5, False, "none")]
+    assert reproduce.commits_note(closed, closed) == ""
+    other = [Sample(**{**s.to_dict(), "commit": "beef"}) for s in closed]
+    assert "not of one commit" in reproduce.commits_note(closed, other)

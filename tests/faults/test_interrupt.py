@@ -53,6 +53,8 @@ def test_ctrl_c_keeps_completed_samples_and_destroys_the_stack(tmp_path: Path) -
             with background(argv, tmp_path) as proc:
                 run_dir = wait_for("the first sample", first_sample_stored(results), 420)
                 kept = samples_of(run_dir)
+                # make bench interleaves: both modes side by side, each repetition in a pair
+                assert all("pair" in s["extra"] for s in kept), kept
                 os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
                 rc = proc.wait(timeout=240)
             err = (tmp_path / "stderr").read_text()

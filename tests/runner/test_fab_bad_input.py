@@ -106,7 +106,11 @@ def test_fab_lists_its_tasks_and_documents_every_bench_option():
         (["--search", "--tuned"], "separate runs"),
         (["--load", "siege"], "unknown load generator 'siege'"),
         (["--duration", "3601"], "--duration must be above 0 and at most 3600 seconds"),
+        (["--duration", "0"], "for a count-based run give --requests N without --duration"),
+        (["--duration", "-5"], "--duration must be above 0"),
         (["--duration", "2.5"], "ab's -t takes whole seconds"),
+        (["--precision", "-1"], "--precision must be above 0"),
+        (["--max-pairs", "1"], "cap of pairs must be at least 3"),
         (["--modes", "cgi"], "unknown mode 'cgi'"),
         # The version matrix (docs/MATRIX.md).
         (["--django", "6.1", "--python", "3.11"], "no supported combination"),

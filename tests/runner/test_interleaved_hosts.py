@@ -44,3 +44,40 @@ def test_interleaved_compare_pairs_the_modes_and_reports_paired_ratios(local_sta
     meta = json.loads((run_dir / "results.json").read_text())["metadata"]
     assert meta["last_switch_s"] > 0
     assert "2 pairs as asked" in json.dumps(meta["interleaved"])
+
+
+def test_make_bench_pairs_the_modes_and_adds_pairs_only_within_its_wall_budget(
+    local_stack, tmp_path
+):
+    """make bench's own path (runner.mainjob.measure) on the session's stack, not one of
+    its own: interleaved, --repeat auto with its minimum of 3 pairs, and a wall budget
+    that leaves no room for a 4th pair (it stops at the precision or at the budget,
+    never at the cap)."""
+    from types import SimpleNamespace
+
+    from runner import mainjob
+
+    results = tmp_path / "results"
+    args = mainjob._parser().parse_args(
+        ["--preset", "smoke", "--scenario", "users", "--duration", "1", "--repeat", "auto",
+         "--max-pairs", "4", "--slo", "", "--results", str(results)]
+    )  # fmt: skip
+    plan = mainjob._plan(args, SimpleNamespace(inventory=local_stack.inventory_path))
+    assert plan.interleave and plan.auto is not None
+    run_dir = mainjob.measure(plan, args.slo, budget_s=5.0)
+    samples = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
+    timed = [s for s in samples if s["kind"] == "timed"]
+    order = [(s["mode"], s["extra"]["pair"]) for s in timed]
+    assert order[:6] == [
+        ("asgi", 1), ("wsgi", 1), ("wsgi", 2), ("asgi", 2), ("asgi", 3), ("wsgi", 3),
+    ]  # fmt: skip
+    assert all(s["extra"]["planned_s"] == 1.0 for s in timed)
+    meta = json.loads((run_dir / "results.json").read_text())["metadata"]
+    (reason,) = meta["interleaved"].values()
+    if len(timed) == 6:
+        assert reason.startswith(("precision reached", "wall budget reached after"))
+    else:  # never: the budget is spent before a 4th pair
+        pytest.fail(f"a 4th pair ran beyond the wall budget: {reason}")
+    report = (run_dir / "report.md").read_text()
+    assert "## Repetitions" in report and "| timed s per rep |" in report
+    assert "inside timed windows" in mainjob.timed_share(run_dir, 60.0)

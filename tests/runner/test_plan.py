@@ -95,6 +95,11 @@ def test_interleave_and_repeat_auto_are_checked_in_one_line():
         (PlanOptions(auto_repeat=True, max_pairs=2), "cap of pairs must be at least 3"),
         (PlanOptions(interleave=True, modes="asgi"), "needs both modes"),
         (PlanOptions(interleave=True, policy="search"), "not with --search"),
+        (
+            PlanOptions(interleave=True, project="examples/original-study.toml"),
+            "only the built-in app",
+        ),
+        (PlanOptions(auto_repeat=True, django="5.2,6.1"), "not with --project, --django"),
     ):
         with pytest.raises(PlanError, match=words) as caught:
             build_plan(opts)
