@@ -117,7 +117,7 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # size: one add_argument per command-line option
     parser = _Parser(prog="make bench", description=__doc__)
     parser.add_argument("--preset", default="", help="runner preset (default, original, smoke)")
     parser.add_argument("--scenario", default="", help="comma list of users, io, plain")
