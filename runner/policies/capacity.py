@@ -62,11 +62,13 @@ class CapacityPolicy(Policy):
         return self.plan.with_levels([level], repeat=1, instrument=False)
 
     def held(self, rate: float, samples: list[Sample]) -> RateStep:
-        """Whether the SLO held at `rate`, from the open-loop sample measured there."""
+        """Whether the SLO held at `rate`, from the open-loop sample measured there: the
+        last undisturbed attempt when a disturbed one was measured again."""
         measured = [s for s in samples if s.kind == "openloop"]
         if not measured:
             return RateStep(rate, False, "no open-loop sample measured")
-        s = measured[0]
+        undisturbed = [s for s in measured if not s.extra.get("disturbed")]
+        s = (undisturbed or measured)[-1]
         latency = s.latency_ms.to_dict() if s.latency_ms else None
         reason = judge(self.slo, s.status, latency, s.completed)
         value = (latency or {}).get(self.slo.key)

@@ -87,3 +87,30 @@ def test_no_rate_holds() -> None:
     result = search_capacity(8, measure, lambda: True, min_rate=1)
     assert result.capacity is None and "failed even at the lowest rate" in result.stopped
     assert tried == [8, 4, 2, 1]
+
+
+def test_a_step_measured_again_is_judged_on_its_undisturbed_attempt() -> None:
+    """A disturbed attempt is measured again (runner.session): the search must read the
+    last undisturbed attempt, not the first (a real run broke at a rate that held)."""
+    from types import SimpleNamespace
+
+    from runner.model import Sample
+    from runner.policies.capacity import CapacityPolicy
+
+    def attempt(p99: float, disturbed: bool) -> Sample:
+        return Sample(
+            run_id="r", mode="wsgi", view="sync", scenario="io", path="/io/sync/",
+            concurrency=1, requests=2001, repeat=1, kind="openloop", load="k6",
+            completed=2001, latency_ms={"mean": 100.0, "max": p99, "p50": 100.0, "p99": p99},
+            status="invalid" if disturbed else "ok", valid=not disturbed,
+            reason="disturbed: CPU steal 3.2% of the window (above 2%)" if disturbed else "",
+            extra={"disturbed": True} if disturbed else {},
+        )  # fmt: skip
+
+    policy = SimpleNamespace(slo=parse_slo("p99=250ms"))
+    step = CapacityPolicy.held(policy, 100.0, [attempt(104, True), attempt(105, False)])
+    assert step.held and step.value_ms == 105
+    broke = CapacityPolicy.held(policy, 100.0, [attempt(104, True), attempt(283, False)])
+    assert not broke.held and broke.value_ms == 283
+    only_disturbed = CapacityPolicy.held(policy, 100.0, [attempt(104, True), attempt(90, True)])
+    assert not only_disturbed.held and "disturbed" in only_disturbed.reason
