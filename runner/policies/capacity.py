@@ -71,6 +71,8 @@ class CapacityPolicy(Policy):
         s = (undisturbed or measured)[-1]
         latency = s.latency_ms.to_dict() if s.latency_ms else None
         reason = judge(self.slo, s.status, latency, s.completed)
+        if reason and s.status != "ok" and s.reason:
+            reason = s.reason  # the sample's own why, not just "invalid"
         value = (latency or {}).get(self.slo.key)
         return RateStep(rate, reason == "", reason, value)
 
