@@ -14,9 +14,10 @@ def say(text: str) -> None:
 class Progress:
     """One line on stderr: what runs now, how far, and the time left."""
 
-    def __init__(self, total_requests: int) -> None:
-        self.total = max(total_requests, 1)
-        self.done = 0
+    def __init__(self, total: float) -> None:
+        """`total`: the run's planned seconds (time-based) or requests (count-based)."""
+        self.total = max(total, 1)
+        self.done = 0.0
         self.started = time.monotonic()
 
     def show(self, label: str) -> None:
@@ -27,6 +28,6 @@ class Progress:
         bar = "#" * int(frac * 20)
         say(f"[{bar:<20}] {frac:4.0%}  ~{left:4.0f}s left  {label}")
 
-    def advance(self, requests: int) -> None:
-        """Count requests that are done."""
-        self.done += requests
+    def advance(self, amount: float) -> None:
+        """Count the seconds (or requests) of what is done."""
+        self.done += amount

@@ -61,6 +61,12 @@ def git_commit() -> str:
         return "unknown"
 
 
+def _weight(level: Level) -> float:
+    """A repetition's share of the progress line: its planned seconds when time-based
+    (the request count is then only a cap), else its request count."""
+    return level.duration_s or level.requests
+
+
 class Session:
     """One run folder filled by carrying out a Plan on one inventory's hosts."""
 
@@ -212,7 +218,7 @@ class Session:
             self._oom_base = self._oom_last = self._memory().get("oom_kills")
             self._record_metadata(deployed)
             done = self.store.completed_identities()
-            progress = Progress(sum(lv.requests * plan.repeat for lv in plan.levels))
+            progress = Progress(sum(_weight(lv) * plan.repeat for lv in plan.levels))
             stored: list[Sample] = []
             for level in plan.levels:
                 stored += self.measure(
@@ -240,7 +246,7 @@ class Session:
             for r in range(1, plan.repeat + 1)
             if self.identity(plan, deployed, level, r) not in done
         ]
-        progress.advance(level.requests * (plan.repeat - len(todo)))
+        progress.advance(_weight(level) * (plan.repeat - len(todo)))
         stored: list[Sample] = []
         if todo:
             self._prime(plan, deployed, level, path, progress, todo[0])
@@ -254,7 +260,7 @@ class Session:
             stored.append(sample)
             stored += (again := self._again_if_disturbed(plan, deployed, level, path, sample))
             sample = again[-1] if again else sample
-            progress.advance(level.requests)
+            progress.advance(_weight(level))
             if sample.status == "failed":
                 self._stopped(f"{sample.reason}; completed samples are in {self.store.run_dir}")
             if sample.status == "aborted" or sample.failed:

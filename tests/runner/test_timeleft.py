@@ -44,3 +44,14 @@ def test_pairs_added_on_the_way_extend_the_plan():
 
 def test_format_seconds():
     assert [format_seconds(s) for s in (0, 45, 250, 3720)] == ["0s", "45s", "4m10s", "1h02m"]
+
+
+def test_the_level_by_level_progress_weighs_time_based_levels_by_their_seconds() -> None:
+    """Outside interleaving too, a time-based level counts its planned seconds: its
+    request count is only a cap (100,000 would drown a 10 s users level)."""
+    from runner.plan import Level
+    from runner.session import _weight
+
+    assert _weight(Level("io", 10, 100_000, duration_s=10.0)) == 10.0
+    assert _weight(Level("users", 5, 100_000, duration_s=10.0)) == 10.0
+    assert _weight(Level("users", 5, 400)) == 400  # count-based: its requests
