@@ -144,6 +144,21 @@ def test_the_ceiling_pairs_the_best_cell_with_its_own_cpu_and_marks_above_100_su
     assert row.endswith("| 50% |")
 
 
+def test_the_ceiling_share_is_the_mean_of_each_repetitions_own_share():
+    # 10 req/s at 90 ms (90%) and 5 req/s at 190 ms (95%): each is below the host's CPU,
+    # but the mean throughput (7.5) at the mean cost (140 ms) would read 105%.
+    samples = [
+        make_sample(concurrency=5, repeat=1, rps=10.0, server_cpu_s_per_request=0.090),
+        make_sample(concurrency=5, repeat=2, rps=5.0, server_cpu_s_per_request=0.190),
+    ]
+    row = next(
+        ln
+        for ln in ceiling_section([run_of(samples)], build_cells(samples))
+        if ln.startswith("| u")
+    )
+    assert row.endswith("| 92% |") and "suspect" not in row
+
+
 def test_time_under_load_counts_timed_windows_only():
     samples = [
         {"kind": "timed", "duration_s": 10.0, "extra": {"cpu_window": {"window_s": 9.5}}},
