@@ -82,8 +82,10 @@ class InterleavedSession(Session):
         timed: dict[str, list[Sample]] = {"asgi": [], "wsgi": []}
         spent: list[float] = []  # this level's steps, wall seconds
         while (step := driver.next_step()) is not None:
+            # A disturbed pair's re-measure is owed like the minimum: never cut by budget.
+            owed = self._min_pairs(plan) + len(driver.remeasured())
             if step.mode == driver.first_of(step.pair) and not self._fits(
-                plan, step.pair, spent, clock, levels_left
+                plan, (step.pair, owed), spent, clock, levels_left
             ):
                 driver.stop_reason = _over_budget(driver)
                 break
@@ -146,11 +148,18 @@ class InterleavedSession(Session):
         return plan.auto.min_pairs if plan.auto else plan.repeat
 
     def _fits(
-        self, plan: Plan, pair: int, spent: list[float], clock: TimeLeft, levels_left: int
+        self,
+        plan: Plan,
+        pair_owed: tuple[int, int],
+        spent: list[float],
+        clock: TimeLeft,
+        levels_left: int,
     ) -> bool:
-        """Whether pair `pair` may start under the wall budget (`extra_pair_fits`); the
-        minimum pairs always do."""
-        if plan.wall_budget_s is None or pair <= self._min_pairs(plan) or not spent:
+        """Whether pair `pair` of `pair_owed` may start under the wall budget
+        (`extra_pair_fits`); the pairs owed (the minimum and the re-measures of
+        disturbed pairs) always do."""
+        pair, owed = pair_owed
+        if plan.wall_budget_s is None or pair <= owed or not spent:
             return True
         left = plan.wall_budget_s - (time.monotonic() - self._started)
         return extra_pair_fits(left, clock.left_s(), levels_left, spent)

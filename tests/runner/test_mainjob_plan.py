@@ -89,3 +89,20 @@ def test_pairs_added_on_the_way_come_before_the_later_levels_steps():
     clock.extend([StepPlan("a extra", 10)])
     assert [s.label for s in clock.steps] == ["a #1", "a extra", "b #1"]
     assert clock.line().startswith("[2/3] a extra")
+
+
+def test_a_disturbed_pairs_re_measure_is_owed_even_past_the_wall_budget():
+    """make bench found io c=10 with 1 valid pair: its two disturbed pairs' re-measures
+    (pairs 4 and 5) were cut as 'extra' pairs once the budget was spent."""
+    import time
+    from types import SimpleNamespace
+
+    from runner.interleaved import InterleavedSession
+    from runner.timeleft import TimeLeft
+
+    session = InterleavedSession.__new__(InterleavedSession)
+    session._started = time.monotonic() - 100.0  # the 1 s budget is long spent
+    plan = SimpleNamespace(wall_budget_s=1.0)
+    clock = TimeLeft([])
+    assert session._fits(plan, (4, 5), [13.0], clock, 1)  # 3 + 2 re-measures owed
+    assert not session._fits(plan, (4, 3), [13.0], clock, 1)  # a 4th pair is extra
