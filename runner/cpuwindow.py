@@ -102,14 +102,7 @@ def stop(sampler: Sampler | None, local: Path) -> list[dict[str, Any]]:
     remote, pid = sampler.remote, sampler.pid
     sampler.pid = 0
     try:
-        remote.run(f"kill -TERM {pid}", warn=True, timeout=20)
-        end = time.monotonic() + STOP_WAIT_S
-        while time.monotonic() < end:
-            if remote.run(f"kill -0 {pid}", warn=True, timeout=20).exited != 0:
-                break
-            time.sleep(0.1)
-        remote.get(sampler.out, local)
-        remote.run(f"rm -f {shlex.quote(sampler.out)}", warn=True, timeout=20)
+        remote.stop_and_get(pid, sampler.out, local, STOP_WAIT_S, poll_s=0.1)
     except LocalWriteError:
         raise
     except RemoteError:

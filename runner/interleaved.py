@@ -82,8 +82,7 @@ class InterleavedSession(Session):
         timed: dict[str, list[Sample]] = {"asgi": [], "wsgi": []}
         spent: list[float] = []  # this level's steps, wall seconds
         while (step := driver.next_step()) is not None:
-            # A disturbed pair's re-measure is owed like the minimum: never cut by budget.
-            owed = self._min_pairs(plan) + len(driver.remeasured())
+            owed = self._min_pairs(plan) + len(driver.remeasured())  # re-measures are owed
             if step.mode == driver.first_of(step.pair) and not self._fits(
                 plan, (step.pair, owed), spent, clock, levels_left
             ):

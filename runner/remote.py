@@ -7,6 +7,7 @@ import errno
 import json
 import shlex
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,20 @@ class Remote:
         except (EOFError, paramiko.SSHException) as exc:
             self._check_alive(f"get {remote_path}")
             raise RemoteError(f"{self.host.name}: could not fetch {remote_path}: {exc}") from exc
+
+    def stop_and_get(
+        self, pid: int, out: str, local_path: Path, wait_s: float, poll_s: float
+    ) -> None:
+        """Stop a background process of ours (TERM, then wait up to `wait_s` for it to
+        end), bring its output file `out` back and remove it (with its `.err`)."""
+        self.run(f"kill -TERM {pid}", warn=True, timeout=20)
+        end = time.monotonic() + wait_s
+        while time.monotonic() < end:
+            if self.run(f"kill -0 {pid}", warn=True, timeout=20).exited != 0:
+                break
+            time.sleep(poll_s)
+        self.get(out, local_path)
+        self.run(f"rm -f {shlex.quote(out)} {shlex.quote(out)}.err", warn=True, timeout=20)
 
     def close(self) -> None:
         """Close the connection (harmless if already closed)."""

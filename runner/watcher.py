@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,14 +96,7 @@ def stop(watch: Watch, local: Path) -> dict[str, Any]:
     remote, pid = watch.remote, watch.pid
     watch.pid = 0  # stopped: abandon() leaves it alone (the pid may be reused)
     try:
-        remote.run(f"kill -TERM {pid}", warn=True, timeout=20)
-        end = time.monotonic() + STOP_WAIT_S
-        while time.monotonic() < end:
-            if remote.run(f"kill -0 {pid}", warn=True, timeout=20).exited != 0:
-                break
-            time.sleep(0.3)
-        remote.get(watch.out, local)
-        remote.run(f"rm -f {shlex.quote(watch.out)} {shlex.quote(watch.out)}.err", warn=True)
+        remote.stop_and_get(pid, watch.out, local, STOP_WAIT_S, poll_s=0.3)
     except LocalWriteError:
         raise
     except RemoteError as exc:
