@@ -70,16 +70,34 @@ def best_closed_loop(run_dir: Path, scenario: str) -> dict[str, float]:
     over the repetitions of its best concurrency): where its capacity search starts."""
     import statistics
 
+    best: dict[str, float] = {}
+    for (mode, _), values in _closed_loop_levels(run_dir, scenario).items():
+        best[mode] = max(best.get(mode, 0.0), statistics.fmean(values))
+    return {m: round(r, 1) for m, r in best.items()}
+
+
+def closed_loop_noise(run_dir: Path, scenario: str) -> float:
+    """The run-to-run noise at those starts: the largest coefficient of variation of the
+    requests/s over the repetitions of each mode's best level (0 with fewer than 2)."""
+    import statistics
+
+    best: dict[str, list[float]] = {}
+    for (mode, _), values in _closed_loop_levels(run_dir, scenario).items():
+        if mode not in best or statistics.fmean(values) > statistics.fmean(best[mode]):
+            best[mode] = values
+    cvs = [statistics.stdev(v) / statistics.fmean(v) for v in best.values() if len(v) > 1]
+    return round(max(cvs, default=0.0), 4)
+
+
+def _closed_loop_levels(run_dir: Path, scenario: str) -> dict[tuple[str, int], list[float]]:
+    """(mode, concurrency) -> the valid timed repetitions' requests/s for `scenario`."""
     from runner.results import load_run
 
     by_level: dict[tuple[str, int], list[float]] = {}
     for s in load_run(run_dir).samples:
         if s.kind == "timed" and s.scenario == scenario and s.status == "ok" and s.rps:
             by_level.setdefault((s.mode, s.concurrency), []).append(s.rps)
-    best: dict[str, float] = {}
-    for (mode, _), values in by_level.items():
-        best[mode] = max(best.get(mode, 0.0), statistics.fmean(values))
-    return {m: round(r, 1) for m, r in best.items()}
+    return by_level
 
 
 def capacity_plan(plan: Plan, run_dir: Path, slo: str, budget_s: float = CAPACITY_BUDGET_S) -> Plan:
@@ -101,7 +119,12 @@ def capacity_plan(plan: Plan, run_dir: Path, slo: str, budget_s: float = CAPACIT
             resume=run_dir.name,
         )
     )
-    return replace(capacity, capacity_starts=tuple(starts.items()), capacity_steps=CAPACITY_STEPS)
+    return replace(
+        capacity,
+        capacity_starts=tuple(starts.items()),
+        capacity_steps=CAPACITY_STEPS,
+        capacity_noise=closed_loop_noise(run_dir, "io"),
+    )
 
 
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:

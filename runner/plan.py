@@ -279,6 +279,9 @@ class Plan:
     slo: str = ""  # open loop: the latency target of a capacity search (runner.slo)
     capacity_steps: int | None = None  # at most this many rates per mode (None: budget only)
     capacity_starts: tuple[tuple[str, float], ...] = ()  # (mode, start rate); else levels[0]
+    # The measured run-to-run noise (a fraction): the bisection stops within it if wider
+    # than its 10% (make bench: the same run's closed-loop CV at those starts).
+    capacity_noise: float = 0.0
     # Interleaved, paired comparison (both modes side by side, ABBA within each level);
     # `auto`: --repeat auto's stopping rule (pairs added until the ratio's CI is narrow).
     interleave: bool = False

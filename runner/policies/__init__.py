@@ -27,7 +27,9 @@ def policy_for(plan: Plan, inventory: Inventory) -> Policy:
         from runner.slo import parse_slo
 
         starts = {"*": plan.levels[0].rate or 50.0, **dict(plan.capacity_starts)}
-        return CapacityPolicy(plan, parse_slo(plan.slo), starts, plan.capacity_steps)
+        return CapacityPolicy(
+            plan, parse_slo(plan.slo), starts, plan.capacity_steps, plan.capacity_noise
+        )
     raise PlanError(f"policy {plan.policy!r} has no single-run policy (see runner.runs)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.mainjob import CAPACITY_STEPS, best_closed_loop, capacity_plan
+from runner.mainjob import CAPACITY_STEPS, best_closed_loop, capacity_plan, closed_loop_noise
 from runner.model import Sample
 from runner.plan import PlanOptions, build_plan
 from runner.policies import policy_for
@@ -39,8 +39,11 @@ def test_capacity_starts_from_each_modes_best_closed_loop_rate(tmp_path: Path) -
         "open",
     )
     assert plan.capacity_steps == CAPACITY_STEPS
+    # The bisection's noise: asgi's best level (300, 320) varies by CV 4.6%; wsgi has one.
+    assert plan.capacity_noise == closed_loop_noise(store.run_dir, "io") == 0.0456
     policy = policy_for(plan, inventory=None)  # type: ignore[arg-type]
     assert policy.starts["asgi"] == 310.0 and policy.starts["wsgi"] == 600.0
+    assert policy.noise == 0.0456
     step = policy.propose()
     assert step is not None and step.mode == "asgi"
     (level,) = step.plan.levels
