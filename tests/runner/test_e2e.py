@@ -53,7 +53,12 @@ def test_compare_measures_both_modes_on_the_original_routes(compared):
     assert {s["scenario"] for s in samples} == {"users", "io", "plain"}
     lines = (run_dir / "samples.jsonl").read_text().splitlines()
     assert len(lines) == len(data["samples"])
-    assert len(samples) == 2 * 3 * 2  # modes x scenarios x repetitions
+    # modes x scenarios x repetitions; on a busy machine (CI) a disturbed repetition is
+    # measured again (runner.session), each attempt stored: every extra one says so.
+    identities = {(s["mode"], s["scenario"], s["repeat"]) for s in samples}
+    assert len(identities) == 2 * 3 * 2
+    again = [s for s in samples if s["extra"].get("remeasure")]
+    assert len(samples) - len(identities) == len(again)
     for s in samples:
         assert s["status"] in ("ok", "invalid"), s["reason"]
         assert s["valid"] == (s["status"] == "ok")
