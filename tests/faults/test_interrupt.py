@@ -48,6 +48,7 @@ def test_ctrl_c_keeps_completed_samples_and_destroys_the_stack(tmp_path: Path) -
             "--preset", "smoke", "--scenario", "plain",
             "--name-prefix", PREFIX, "--subnet", SUBNET,
             "--stack-dir", str(stack_dir), "--results", str(results),
+            "--max-steal", "100", "--max-outside", "100",  # busy machine: no re-measures
         ]  # fmt: skip
         try:
             with background(argv, tmp_path) as proc:
