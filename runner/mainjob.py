@@ -70,10 +70,8 @@ def best_closed_loop(run_dir: Path, scenario: str) -> dict[str, float]:
     over the repetitions of its best concurrency): where its capacity search starts."""
     import statistics
 
-    best: dict[str, float] = {}
-    for (mode, _), values in _closed_loop_levels(run_dir, scenario).items():
-        best[mode] = max(best.get(mode, 0.0), statistics.fmean(values))
-    return {m: round(r, 1) for m, r in best.items()}
+    best = _best_levels(run_dir, scenario)
+    return {m: round(statistics.fmean(v), 1) for m, v in best.items()}
 
 
 def closed_loop_noise(run_dir: Path, scenario: str) -> float:
@@ -81,12 +79,20 @@ def closed_loop_noise(run_dir: Path, scenario: str) -> float:
     requests/s over the repetitions of each mode's best level (0 with fewer than 2)."""
     import statistics
 
+    best = _best_levels(run_dir, scenario).values()
+    cvs = [statistics.stdev(v) / statistics.fmean(v) for v in best if len(v) > 1]
+    return round(max(cvs, default=0.0), 4)
+
+
+def _best_levels(run_dir: Path, scenario: str) -> dict[str, list[float]]:
+    """Each mode's requests/s over the repetitions of its best level (highest mean)."""
+    import statistics
+
     best: dict[str, list[float]] = {}
     for (mode, _), values in _closed_loop_levels(run_dir, scenario).items():
         if mode not in best or statistics.fmean(values) > statistics.fmean(best[mode]):
             best[mode] = values
-    cvs = [statistics.stdev(v) / statistics.fmean(v) for v in best.values() if len(v) > 1]
-    return round(max(cvs, default=0.0), 4)
+    return best
 
 
 def _closed_loop_levels(run_dir: Path, scenario: str) -> dict[tuple[str, int], list[float]]:
