@@ -18,7 +18,6 @@ import bisect
 import contextlib
 import json
 import shlex
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,19 +77,17 @@ def start(app: Remote, name: str, bound_s: float, procs: bool = False) -> Sample
     argv = ["python3", f"{root}/probe.py", "sample", out, str(int(bound_s + 60)), str(INTERVAL_S)]
     if procs:
         argv.append("procs")
+    # Its first reading must precede the load: wait for it on the host (one round trip,
+    # at most 5 s) after printing the pid.
     command = (
         f"mkdir -p {shlex.quote(root)}/runs && "
-        f"(setsid {shlex.join(argv)} >/dev/null 2>&1 </dev/null & echo $!)"
+        f"(setsid {shlex.join(argv)} >/dev/null 2>&1 </dev/null & echo $!) && i=0 && "
+        f"while ! test -s {shlex.quote(out)} && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done"
     )
     try:
-        pid = int(app.run(command, timeout=30, label="start the CPU sampler").stdout.split()[-1])
+        pid = int(app.run(command, timeout=30, label="start the CPU sampler").stdout.split()[0])
     except (RemoteError, ValueError, IndexError):
         return None
-    deadline = time.monotonic() + 5  # its first reading must precede the load
-    while time.monotonic() < deadline:
-        if app.run(f"test -s {shlex.quote(out)}", warn=True, timeout=20).exited == 0:
-            break
-        time.sleep(0.1)
     return Sampler(app, out, pid)
 
 

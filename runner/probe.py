@@ -16,6 +16,8 @@ Commands, each printing one JSON object:
                                interpolated from them (runner/cpuwindow.py)
   probe.py counted URL N       N sequential GETs asking the app to count (X-Bench-Instrument:
                                1); status, length, thread hops and CPU ms of each
+  probe.py bundle CMD[:ARG]... several of the above in one start-up (one SSH round trip),
+                               in order: {"cpu": {...}, "procs:granian": {...}}
 A host made by infra/local shares /proc with the machine, so what it "has" is read from its
 own cgroup (the one sshd and this probe run in; v1 or v2), not from /proc/cpuinfo or
 /proc/meminfo; a cloud host is the whole machine. host_resources.py (beside it) reads them.
@@ -239,22 +241,37 @@ def sample(out: str, max_s: str, interval_s: str = "0.05", procs: str = "") -> d
     return {"out": out, "lines": lines}
 
 
+def bundle(*commands: str) -> dict:
+    """Several commands in one start-up, in the order given: a command's arguments follow
+    it after colons (procs:granian); the result maps each as written to its JSON."""
+    out = {}
+    for spec in commands:
+        name, *args = spec.split(":")
+        if name not in COMMANDS or name in ("bundle", "sample"):
+            raise ValueError(f"bundle: no command {name!r}")
+        out[spec] = COMMANDS[name](*args)
+    return out
+
+
+COMMANDS = {
+    "cpu": cpu,
+    "specs": specs,
+    "http": http,
+    "procs": procs,
+    "counted": counted,
+    "memory": memory,
+    "sample": sample,
+    "httpver": httpver,
+    "bundle": bundle,
+}
+
+
 def main(argv: list[str]) -> int:
     """Dispatch one command and print its JSON."""
-    commands = {
-        "cpu": cpu,
-        "specs": specs,
-        "http": http,
-        "procs": procs,
-        "counted": counted,
-        "memory": memory,
-        "sample": sample,
-        "httpver": httpver,
-    }
-    if not argv or argv[0] not in commands:
-        print(f"usage: probe.py {{{'|'.join(commands)}}} [ARG]", file=sys.stderr)
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: probe.py {{{'|'.join(COMMANDS)}}} [ARG]", file=sys.stderr)
         return 2
-    print(json.dumps(commands[argv[0]](*argv[1:])))
+    print(json.dumps(COMMANDS[argv[0]](*argv[1:])))
     return 0
 
 

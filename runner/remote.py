@@ -7,7 +7,6 @@ import errno
 import json
 import shlex
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,19 +120,34 @@ class Remote:
         self, pid: int, out: str, local_path: Path, wait_s: float, poll_s: float
     ) -> None:
         """Stop a background process of ours (TERM, then wait up to `wait_s` for it to
-        end), bring its output file `out` back and remove it (with its `.err`)."""
-        self.run(f"kill -TERM {pid}", warn=True, timeout=20)
-        end = time.monotonic() + wait_s
-        while time.monotonic() < end:
-            if self.run(f"kill -0 {pid}", warn=True, timeout=20).exited != 0:
-                break
-            time.sleep(poll_s)
+        end, polling on the host: one round trip), bring its output file `out` back and
+        remove it (with its `.err`)."""
+        self.run(stop_command(pid, wait_s, poll_s), warn=True, timeout=wait_s + 20)
         self.get(out, local_path)
         self.run(f"rm -f {shlex.quote(out)} {shlex.quote(out)}.err", warn=True, timeout=20)
+
+    def signal_stop(self, pid: int) -> None:
+        """Ask a background process of ours to stop (TERM) without waiting: it winds down
+        while other work goes on; `stop_and_get` later finds it ended or waits for it."""
+        self.run(f"kill -TERM {int(pid)} 2>/dev/null", warn=True, timeout=20)
 
     def close(self) -> None:
         """Close the connection (harmless if already closed)."""
         self.conn.close()
+
+
+def stop_command(pid: int, wait_s: float, poll_s: float) -> str:
+    """A shell command: TERM `pid`, then wait for it to end, at most `wait_s` in steps of
+    `poll_s` (bounded in count as well as time); it prints how many steps it waited."""
+    steps, pid = max(round(wait_s / poll_s), 1), int(pid)
+    # A zombie has ended: its output is closed. Whoever adopted it (PID 1 of a container
+    # may be a slow reaper) need not have collected it yet, and kill -0 still succeeds.
+    return (
+        f"kill -TERM {pid} 2>/dev/null; i=0; "
+        f"while kill -0 {pid} 2>/dev/null && [ $i -lt {steps} ] && "
+        f"! grep -qs '^State:[[:space:]]*[ZX]' /proc/{pid}/status; "
+        f"do sleep {poll_s:g}; i=$((i+1)); done; echo $i"
+    )
 
 
 def connect(host: Host) -> Remote:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from runner import cpuwindow, crosscheck, ena, hostmeta, instrument, watcher
+from runner import cpuwindow, crosscheck, ena, hostmeta, instrument, readings, watcher
 from runner.console import Progress, say
 from runner.deploy import ansible_playbook
 from runner.inventory import Inventory
@@ -358,18 +358,20 @@ class Session:
             net_before = self._allowances()
             watch, server = self._watch(deployed, where.split("/", 1)[1], spec.bound_s())
             sampler = self._sampler(where.split("/", 1)[1], spec.bound_s())
-            app_before, lg_before = self._cpu()
+            assert self.app is not None
+            app_before, lg_before = readings.before(self.app, self.loadgens)
             started = time.monotonic()
             runs = run_on_hosts(self.load, self.loadgens, spec, where)
             wall = time.monotonic() - started
-            app_after, lg_after = self._cpu()
+            read = readings.after(self.app, self.loadgens, lambda: watcher.signal_stop(watch))
+            app_after, lg_after, mem_after = read.app_cpu, read.loadgen_cpu, read.memory
             net_after = self._allowances()
-            mem_after = self._memory()
-            granian = self.app.probe("procs", "granian") if self.app else {}
-            server = watcher.stop(watch, local / watcher.WATCH_FILE) if watch else server
-            readings = cpuwindow.stop(sampler, local / cpuwindow.SAMPLE_FILE)
+            window_readings = cpuwindow.stop(sampler, local / cpuwindow.SAMPLE_FILE)
             stage = "pullback"
             files = pull(self.loadgens, runs, local, self.store.run_dir)
+            # Last: the watcher's settle has run meanwhile (watcher.stop never raises a
+            # RemoteError: a missing account is stored as its error).
+            server = watcher.stop(watch, local / watcher.WATCH_FILE) if watch else server
         except LocalWriteError as exc:
             raise write_error(Path(exc.filename or self.store.run_dir), exc) from None
         except RemoteError as exc:
@@ -386,7 +388,7 @@ class Session:
         result = parse_all(self.load, runs)
         result.raw_files = files
         span = timed_window(runs, result.duration_s)
-        window = cpuwindow.over(readings, *span, app_after.get("cpus", 1)) if span else None
+        window = cpuwindow.over(window_readings, *span, app_after.get("cpus", 1)) if span else None
         cpu = CpuAround(
             wall,
             app_before,
@@ -400,7 +402,7 @@ class Session:
         sample = judge(base, result, self._expected_length(deployed, path), cpu)
         if level.duration_s:  # time-based: the report shows the seconds asked beside ab's
             sample.extra["planned_s"] = level.duration_s
-        sample.server_rss_mib = granian.get("rss_mib")
+        sample.server_rss_mib = read.granian.get("rss_mib")
         ena.note(sample, net_before, net_after)
         self._note_server(sample, server, deployed, local / watcher.WATCH_FILE)
         # Kills since the last sample count: one during the warm-up hurts this one too.
@@ -548,10 +550,6 @@ class Session:
         }
 
     # -- health and memory ------------------------------------------------------------
-    def _cpu(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        assert self.app is not None
-        return self.app.probe("cpu"), [lg.probe("cpu") for lg in self.loadgens]
-
     def _allowances(self) -> dict[str, ena.Allowances]:
         """The EC2 hosts' network allowance counters (none for local hosts)."""
         return {

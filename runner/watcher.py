@@ -87,6 +87,16 @@ def abandon(watch: Watch | None) -> None:
         watch.remote.run(f"kill -TERM {watch.pid}", warn=True, timeout=10)
 
 
+def signal_stop(watch: Watch | None) -> None:
+    """Ask the watcher to stop as soon as the load ends: its settle (Granian's workers
+    report each second) then runs while the runner reads the hosts; `stop` waits for the
+    rest. A failure here is left to `stop` to report."""
+    if watch is None or watch.pid == 0:
+        return
+    with contextlib.suppress(RemoteError):
+        watch.remote.signal_stop(watch.pid)
+
+
 def stop(watch: Watch, local: Path) -> dict[str, Any]:
     """Stop the watcher, bring its lines back to ``local`` and summarize them.
 

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
-from runner.remote import Remote
+from runner.remote import Remote, stop_command
 
 
 class LocalRemote(Remote):
@@ -40,6 +40,40 @@ def test_it_stops_the_process_fetches_its_output_and_removes_it(tmp_path: Path) 
         assert proc.wait(timeout=5) != 0  # ended by TERM, not by its 30 s sleep
         assert local.read_text() == '{"t": 1}\n'
         assert not out.exists() and not (tmp_path / "sampler.jsonl.err").exists()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_zombie_counts_as_ended_without_waiting_for_its_reaper() -> None:
+    # The child ends at once but is not collected until proc.wait(): a zombie, which
+    # kill -0 still reaches. The wait must not spend its steps on it.
+    proc = subprocess.Popen(["/bin/sh", "-c", "exit 0"])
+    try:
+        while Path(f"/proc/{proc.pid}/status").read_text().find("State:\tZ") < 0:
+            pass
+        steps = subprocess.run(
+            ["/bin/sh", "-c", stop_command(proc.pid, wait_s=5.0, poll_s=0.1)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert steps == "0"
+    finally:
+        proc.wait()
+
+
+def test_a_running_process_is_waited_for_within_the_bound() -> None:
+    # A process that ignores TERM is waited for at most wait_s / poll_s steps.
+    proc = subprocess.Popen(["/bin/sh", "-c", "trap '' TERM; sleep 30"])
+    try:
+        steps = subprocess.run(
+            ["/bin/sh", "-c", stop_command(proc.pid, wait_s=0.3, poll_s=0.1)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert steps == "3"
     finally:
         proc.kill()
         proc.wait()
