@@ -36,6 +36,7 @@ def figures(run_dir: Path) -> dict[str, Any]:
     cells = build_cells(timed_samples([run]))
     return {
         "run": run.run_id,
+        "loadavg": [run.metadata.get("loadavg_start"), run.metadata.get("loadavg_end")],
         "timed": len(timed),
         "with_window": len(windows),
         "max_app_share_pct": max((w["app_share_pct"] for w in windows), default=None),
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for f in out:
         print(f"run {f['run']}: {f['timed']} timed repetitions, {f['with_window']} with windows")
+        print(f"  load average (1, 5, 15 min) at the start and the end: {f['loadavg']}")
         print(f"  largest app-host CPU share {f['max_app_share_pct']}%, suspect {f['suspect']}")
         print(
             f"  cgroup vs /proc: largest gap {f['cgroup_vs_proc_max_gap_pct']}% "

@@ -315,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             code = _teardown(stack) or code
     if run_dir is not None:  # the figure of the whole job, teardown included
         print(f"make bench: {timed_share(run_dir, time.monotonic() - started)}")
+        _record_job(run_dir, time.monotonic() - started)
     return code
 
 
@@ -342,18 +343,37 @@ def measure(plan: Plan, slo: str, budget_s: float) -> Path:
     return run_dir
 
 
-def timed_share(run_dir: Path, wall_s: float) -> str:
-    """'612 s wall, 340 s (56%) inside timed windows': the timed repetitions' own
-    measured seconds (ab's, wrk's, k6's) against the job's wall time so far."""
+def timed_seconds(run_dir: Path) -> float:
+    """The timed repetitions' own measured seconds (ab's, wrk's, k6's) in a run."""
     from runner.results import load_run
 
-    timed = sum(
+    return sum(
         s.duration_s or 0.0
         for s in load_run(run_dir).samples
         if s.kind == "timed" and s.status in ("ok", "invalid")
     )
+
+
+def timed_share(run_dir: Path, wall_s: float) -> str:
+    """'612 s wall, 340 s (56%) inside timed windows': the timed repetitions' own
+    measured seconds against the job's wall time so far."""
+    timed = timed_seconds(run_dir)
     share = 100 * timed / wall_s if wall_s > 0 else 0.0
     return f"{wall_s:.0f} s wall, {timed:.0f} s ({share:.0f}%) inside timed windows"
+
+
+def _record_job(run_dir: Path, wall_s: float) -> None:
+    """The job's wall time and timed seconds into the run's metadata (`main_job`), so
+    the figure stays with the run; a run folder that cannot take it is said, not fatal."""
+    from runner.results import RunStore, RunStoreError
+
+    try:
+        store = RunStore(run_dir.parent, run_dir.name)
+        store.set_metadata(
+            {"main_job": {"wall_s": round(wall_s, 1), "timed_s": round(timed_seconds(run_dir), 1)}}
+        )
+    except (RunStoreError, OSError) as exc:
+        print(f"make bench: the job's wall time was not recorded: {exc}", file=sys.stderr)
 
 
 def _teardown(stack: Stack) -> int:

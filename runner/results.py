@@ -74,6 +74,11 @@ class RunData:
     samples: list[Sample] = field(default_factory=list)
 
 
+def loadavg() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages, rounded."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 class RunStore:
     """results/<run-id>/ for one `fab bench` or `fab compare` invocation.
 
@@ -90,7 +95,9 @@ class RunStore:
         self.root = Path(root)
         self.run_id = run_id
         self.run_dir = self.root / run_id
-        self.metadata: dict[str, Any] = {"run_id": run_id}
+        # The machine's load when the run began (a resume keeps the first run's): figures
+        # are quoted only from runs that started on a quiet machine.
+        self.metadata: dict[str, Any] = {"run_id": run_id, "loadavg_start": loadavg()}
         self.samples: list[Sample] = []
         self._check_root()
         if self.run_dir.exists():

@@ -367,6 +367,10 @@ def hosts_section(runs: list[RunData]) -> list[str]:
             bits.append(f"versions: {versions}")
         if meta.get("commit"):
             bits.append(f"commit `{meta['commit']}`")
+        if meta.get("loadavg_start"):
+            end = meta.get("loadavg_end") or ["?"]
+            start = meta["loadavg_start"][0]
+            bits.append(f"load average {start} at the start, {end[0]} at the end")
         for dep in meta.get("deploys") or []:
             bits.append(f"deploy of {dep.get('mode')} took {dep.get('seconds')} s")
         for command in meta.get("commands") or []:

@@ -212,3 +212,13 @@ def test_disk_full_is_a_clear_error_and_earlier_samples_survive(tmp_path):
         for line in (store.run_dir / "samples.jsonl").read_text().splitlines():
             json.loads(line)  # every line whole
         assert not list(store.run_dir.glob(".*tmp"))
+
+
+def test_a_run_keeps_the_load_average_it_started_with(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4321, 0.5, 0.6))
+    store = RunStore(tmp_path, "run-load")
+    store.append(make_sample())
+    assert load_run(tmp_path / "run-load").metadata["loadavg_start"] == [0.43, 0.5, 0.6]
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.0, 2.0, 1.0))
+    resumed = RunStore(tmp_path, "run-load")  # --resume: the first start's load stays
+    assert resumed.metadata["loadavg_start"] == [0.43, 0.5, 0.6]
