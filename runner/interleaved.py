@@ -52,6 +52,7 @@ class InterleavedSession(Session):
                 self._switch_quietly(modes[0])
                 self.close()
         finally:
+            self._record_load()
             if report:
                 self.report()
         return self.store.run_dir

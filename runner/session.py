@@ -36,7 +36,7 @@ from runner.model import Sample
 from runner.plan import Level, Plan, check_hosts
 from runner.policies.base import Policy
 from runner.remote import LocalWriteError, Remote, RemoteError, connect
-from runner.results import RunData, RunStore, loadavg, write_error
+from runner.results import RunData, RunStore, RunStoreError, loadavg, write_error
 from runner.serverwatch import note_server
 from runner.targets import Deployed, Endpoint, Target, TargetError, make_target
 
@@ -101,8 +101,7 @@ class Session:
             self._record_policy(policy)  # a policy may conclude only when it proposes no more
             self._record_load()
         except BaseException:
-            with contextlib.suppress(Exception):
-                self._record_load()
+            self._record_load()
             if report:  # what was measured gets its report; the run's own error stays first
                 self._report_after_error()
             raise
@@ -112,9 +111,11 @@ class Session:
 
     def _record_load(self) -> None:
         """The load average as the run ends, beside its start's (a run refused before
-        its first write keeps no folder, so gets none)."""
+        its first write keeps no folder, so gets none). Never raises: it must not hide
+        the error that ended the run."""
         if self.store.run_dir.exists():
-            self.store.set_metadata({"loadavg_end": loadavg()})
+            with contextlib.suppress(RunStoreError, OSError):
+                self.store.set_metadata({"loadavg_end": loadavg()})
 
     def _record_policy(self, policy: Policy) -> None:
         """What the policy decided so far, into the run's metadata."""
