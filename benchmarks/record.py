@@ -7,6 +7,7 @@ at the run's start and end, so a figure is never quoted without the machine's st
 
     .venv/bin/python -m benchmarks.record quiet results/RUN        # trust figures + wall
     .venv/bin/python -m benchmarks.record loaded results/RUN       # the same, under a burner
+    .venv/bin/python -m benchmarks.record procs results/RUN        # any label: one run
     .venv/bin/python -m benchmarks.record reproduce results/A results/B
 """
 
@@ -74,7 +75,7 @@ def record(name: str, figures: dict[str, Any], path: Path = LATEST) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; see the module docstring."""
     p = argparse.ArgumentParser(prog="benchmarks.record", description=__doc__.splitlines()[0])
-    p.add_argument("name", choices=("quiet", "loaded", "reproduce"))
+    p.add_argument("name", help="what the figures are: reproduce (two runs), or a label")
     p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--out", type=Path, default=LATEST)
     args = p.parse_args(argv)
