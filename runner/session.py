@@ -86,6 +86,7 @@ class Session:
         self._oom_last: int | None = None  # ... when the last sample was taken
         self._said_uninstrumented = False
         self._server_reason = ""  # the last repetition's server-side reason, if any
+        self._progress: Progress | None = None  # one bar for all the modes measured in turn
 
     # -- the whole run ----------------------------------------------------------------
     def run(self, policy: Policy, report: bool = True) -> Path:
@@ -229,16 +230,27 @@ class Session:
             self._oom_base = self._oom_last = self._memory().get("oom_kills")
             self._record_metadata(deployed)
             done = self.store.completed_identities()
-            progress = Progress(sum(_weight(lv) * plan.repeat for lv in plan.levels))
+            progress = self._progress_for(plan)
             stored: list[Sample] = []
             for level in plan.levels:
                 stored += self.measure(
                     plan, deployed, level, endpoints[level.scenario], done, progress
                 )
-            progress.show("done")
+            progress.show(f"{deployed.mode} done")
             return stored
         finally:
             self.close()
+
+    def _progress_for(self, plan: Plan) -> Progress:
+        """The run's one progress bar: planned for every mode of `plan` measured in turn
+        (a compare deploys each mode and measures the same levels), widened when a
+        policy measures more than that (a tuning sweep, a matrix)."""
+        per_mode = sum(_weight(lv) * plan.repeat for lv in plan.levels)
+        if self._progress is None:
+            self._progress = Progress(per_mode * max(len(plan.modes), 1))
+        elif self._progress.done + per_mode > self._progress.total:
+            self._progress.total = self._progress.done + per_mode
+        return self._progress
 
     def measure(
         self,

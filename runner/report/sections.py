@@ -329,6 +329,24 @@ def _search_lines(search: dict[str, Any], run_id: str) -> list[str]:
     return out
 
 
+def _run_facts(meta: dict[str, Any]) -> list[str]:
+    """One run's versions, commit, load average, deploys and commands, as phrases."""
+    bits = []
+    if meta.get("versions"):
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(meta["versions"].items()))
+        bits.append(f"versions: {versions}")
+    if meta.get("commit"):
+        bits.append(f"commit `{meta['commit']}`")
+    if meta.get("loadavg_start"):
+        end = meta.get("loadavg_end") or ["?"]
+        bits.append(f"load average {meta['loadavg_start'][0]} at the start, {end[0]} at the end")
+    for dep in meta.get("deploys") or []:
+        bits.append(f"deploy of {dep.get('mode')} took {dep.get('seconds')} s")
+    for command in meta.get("commands") or []:
+        bits.append(f"command `{command}`")
+    return bits
+
+
 def hosts_section(runs: list[RunData]) -> list[str]:
     out = ["## Hosts", ""]
     rows = []
@@ -360,22 +378,7 @@ def hosts_section(runs: list[RunData]) -> list[str]:
         out.append("No host specs were recorded in these runs.")
     out.append("")
     for run in runs:
-        meta = run.metadata
-        bits = []
-        if meta.get("versions"):
-            versions = ", ".join(f"{k} {v}" for k, v in sorted(meta["versions"].items()))
-            bits.append(f"versions: {versions}")
-        if meta.get("commit"):
-            bits.append(f"commit `{meta['commit']}`")
-        if meta.get("loadavg_start"):
-            end = meta.get("loadavg_end") or ["?"]
-            start = meta["loadavg_start"][0]
-            bits.append(f"load average {start} at the start, {end[0]} at the end")
-        for dep in meta.get("deploys") or []:
-            bits.append(f"deploy of {dep.get('mode')} took {dep.get('seconds')} s")
-        for command in meta.get("commands") or []:
-            bits.append(f"command `{command}`")
-        if bits:
+        if bits := _run_facts(run.metadata):
             out.append(f"- run `{run.run_id}`: " + "; ".join(bits))
     steals = [s.steal_s for run in runs for s in run.samples if s.steal_s]
     if steals:
