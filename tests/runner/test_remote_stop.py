@@ -45,6 +45,13 @@ def test_it_stops_the_process_fetches_its_output_and_removes_it(tmp_path: Path) 
         proc.wait()
 
 
+def steps_waited(pid: int, wait_s: float) -> str:
+    """Run the stop command here: how many 0.1 s steps it waited."""
+    command = stop_command(pid, wait_s=wait_s, poll_s=0.1)
+    done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def test_a_zombie_counts_as_ended_without_waiting_for_its_reaper() -> None:
     # The child ends at once but is not collected until proc.wait(): a zombie, which
     # kill -0 still reaches. The wait must not spend its steps on it.
@@ -52,13 +59,7 @@ def test_a_zombie_counts_as_ended_without_waiting_for_its_reaper() -> None:
     try:
         while Path(f"/proc/{proc.pid}/status").read_text().find("State:\tZ") < 0:
             pass
-        steps = subprocess.run(
-            ["/bin/sh", "-c", stop_command(proc.pid, wait_s=5.0, poll_s=0.1)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        assert steps == "0"
+        assert steps_waited(proc.pid, wait_s=5.0) == "0"
     finally:
         proc.wait()
 
@@ -67,13 +68,7 @@ def test_a_running_process_is_waited_for_within_the_bound() -> None:
     # A process that ignores TERM is waited for at most wait_s / poll_s steps.
     proc = subprocess.Popen(["/bin/sh", "-c", "trap '' TERM; sleep 30"])
     try:
-        steps = subprocess.run(
-            ["/bin/sh", "-c", stop_command(proc.pid, wait_s=0.3, poll_s=0.1)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        assert steps == "3"
+        assert steps_waited(proc.pid, wait_s=0.3) == "3"
     finally:
         proc.kill()
         proc.wait()
