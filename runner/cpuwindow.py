@@ -112,7 +112,7 @@ def abandon(sampler: Sampler | None) -> None:
     if sampler is None or sampler.pid == 0:
         return
     with contextlib.suppress(RemoteError):
-        sampler.remote.run(f"kill -TERM {sampler.pid}", warn=True, timeout=10)
+        sampler.remote.signal_stop(sampler.pid)
 
 
 def parse(text: str) -> list[dict[str, Any]]:

@@ -398,7 +398,7 @@ class Session:
         except LocalWriteError as exc:
             raise write_error(Path(exc.filename or self.store.run_dir), exc) from None
         except RemoteError as exc:
-            watcher.abandon(watch)
+            watcher.signal_stop(watch)
             cpuwindow.abandon(sampler)
             return Sample(
                 **base,

@@ -78,19 +78,12 @@ def start(
     return Watch(app, out, pid), None
 
 
-def abandon(watch: Watch | None) -> None:
-    """Stop a watcher whose repetition failed (its bound would stop it anyway); nothing
-    when there is none or it was already stopped."""
-    if watch is None or watch.pid == 0:
-        return
-    with contextlib.suppress(RemoteError):
-        watch.remote.run(f"kill -TERM {watch.pid}", warn=True, timeout=10)
-
-
 def signal_stop(watch: Watch | None) -> None:
-    """Ask the watcher to stop as soon as the load ends: its settle (Granian's workers
-    report each second) then runs while the runner reads the hosts; `stop` waits for the
-    rest. A failure here is left to `stop` to report."""
+    """Ask the watcher to stop without waiting: as soon as the load ends (its settle,
+    Granian's workers report each second, then runs while the runner reads the hosts;
+    `stop` waits for the rest), or for a repetition that failed (its bound would stop it
+    anyway). Nothing when there is none or it was already stopped; a failure here is left
+    to `stop` to report."""
     if watch is None or watch.pid == 0:
         return
     with contextlib.suppress(RemoteError):
@@ -104,7 +97,7 @@ def stop(watch: Watch, local: Path) -> dict[str, Any]:
     ``invalid_reason``), or ``{"error": ...}`` when the watcher's account is missing.
     """
     remote, pid = watch.remote, watch.pid
-    watch.pid = 0  # stopped: abandon() leaves it alone (the pid may be reused)
+    watch.pid = 0  # stopped: signal_stop() leaves it alone (the pid may be reused)
     try:
         remote.stop_and_get(pid, watch.out, local, STOP_WAIT_S, poll_s=0.3)
     except LocalWriteError:
